@@ -1,0 +1,3 @@
+/** @baton/shared: what the portal, the agent and the UI must agree on. Browser-safe; node-only parts are in ./node. */
+export * from './duration';
+export * from './runbook/schema';

@@ -1,0 +1,86 @@
+/**
+ * The declarative resource format (apiVersion baton/v1): one zod schema per kind.
+ * Types are inferred from these schemas and imported by the portal, the agent and the UI.
+ */
+import { z } from 'zod';
+import { isDuration } from '../duration';
+
+const identifier = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
+const resourceId = z
+  .string()
+  .regex(/^[a-z0-9][a-z0-9_-]*\.[a-z0-9][a-z0-9_.-]*$/, 'must be <namespace>.<name> in lower case, e.g. web.restart-nginx');
+const duration = z.string().refine(isDuration, 'must be a duration such as 500ms, 30s, 15m, 2h');
+const labels = z.record(z.string(), z.string());
+
+const paramBase = {
+  description: z.string().optional(),
+  required: z.boolean().optional(),
+};
+
+export const paramSpecSchema = z.discriminatedUnion('type', [
+  z.strictObject({ ...paramBase, type: z.literal('string'), default: z.string().optional(), pattern: z.string().optional(), minLength: z.number().int().min(0).optional(), maxLength: z.number().int().min(0).optional() }),
+  z.strictObject({ ...paramBase, type: z.literal('integer'), default: z.number().int().optional(), min: z.number().optional(), max: z.number().optional() }),
+  z.strictObject({ ...paramBase, type: z.literal('number'), default: z.number().optional(), min: z.number().optional(), max: z.number().optional() }),
+  z.strictObject({ ...paramBase, type: z.literal('boolean'), default: z.boolean().optional() }),
+  z.strictObject({ ...paramBase, type: z.literal('enum'), values: z.array(z.string()).min(1), default: z.string().optional() }),
+]);
+export type ParamSpec = z.infer<typeof paramSpecSchema>;
+export type ParamType = ParamSpec['type'];
+
+export const retrySchema = z.strictObject({
+  attempts: z.number().int().min(1).max(100),
+  backoff: duration.optional(),
+});
+
+/** A step that runs a command on each target node (through `sh -c`), or an HTTP call made by the portal. */
+export const stepSchema = z.strictObject({
+  id: identifier,
+  name: z.string().optional(),
+  needs: z.array(identifier).optional(),
+  run: z.string().min(1).optional(),
+  shell: z.string().optional(),
+  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+  workdir: z.string().optional(),
+  retry: retrySchema.optional(),
+  timeout: duration.optional(),
+  continueOnError: z.boolean().optional(),
+  on: z.enum(['node', 'portal']).optional(),
+  http: z
+    .strictObject({
+      method: z.enum(['GET', 'POST', 'PUT', 'PATCH', 'DELETE']).default('POST'),
+      url: z.string().url(),
+      headers: z.record(z.string(), z.string()).optional(),
+      body: z.string().optional(),
+    })
+    .optional(),
+});
+export type Step = z.infer<typeof stepSchema>;
+
+export const targetsSchema = z.strictObject({
+  labels: labels.optional(),
+  names: z.array(z.string().min(1)).optional(),
+  local: z.boolean().optional(),
+  concurrency: z.number().int().min(1).optional(),
+  maxFailures: z.number().int().min(0).optional(),
+});
+export type Targets = z.infer<typeof targetsSchema>;
+
+export const runbookSchema = z.strictObject({
+  apiVersion: z.literal('baton/v1'),
+  kind: z.literal('Runbook'),
+  id: resourceId,
+  title: z.string().min(1),
+  description: z.string().optional(),
+  tags: z.array(z.string()).optional(),
+  access: z.strictObject({ run: z.array(z.string()).optional(), view: z.array(z.string()).optional() }).optional(),
+  params: z.record(identifier, paramSpecSchema).optional(),
+  targets: targetsSchema.optional(),
+  timeout: duration.optional(),
+  steps: z.array(stepSchema).min(1),
+  onFailure: z.array(stepSchema).optional(),
+});
+export type Runbook = z.infer<typeof runbookSchema>;
+
+/** Every kind the loader understands; later kinds (Job, AlertRule, Pool, Node) join this union. */
+export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema]);
+export type Resource = z.infer<typeof resourceSchema>;
