@@ -1,0 +1,119 @@
+import { readFileSync } from 'node:fs';
+import { NodeEvent, NodePlan, Step } from '@baton/shared';
+import { NodeRunExecutor } from '@baton/shared/node';
+
+function plan(steps: Step[], extra: Partial<NodePlan> = {}): NodePlan {
+  return { steps, onFailure: [], env: {}, ...extra };
+}
+
+async function execute(p: NodePlan, whileRunning?: (executor: NodeRunExecutor) => void) {
+  const events: NodeEvent[] = [];
+  const executor = new NodeRunExecutor({ nodeRunId: 'nr-1', plan: p, emit: (e) => events.push(e) });
+  const done = executor.run();
+  whileRunning?.(executor);
+  const outcome = await done;
+  const finished = (id: string) => events.filter((e) => e.type === 'step.finished' && e.stepId === id);
+  const log = events.map((e) => (e.type === 'step.log' ? e.data : '')).join('');
+  return { outcome, events, finished, log };
+}
+
+/** A killed process may linger as a zombie until init reaps it; that counts as dead. */
+function isAlive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.split(') ')[1]?.[0] !== 'Z';
+  } catch {
+    return false;
+  }
+}
+
+describe('NodeRunExecutor', () => {
+  it('passes parameters only as environment variables and never as command text', async () => {
+    const { outcome, log } = await execute(
+      plan([{ id: 'a', run: 'printf "%s" "$REASON"' }], { env: { REASON: '$(touch /tmp/pwned); `id`; echo hi' } }),
+    );
+    expect(outcome).toBe('succeeded');
+    expect(log).toBe('$(touch /tmp/pwned); `id`; echo hi');
+  });
+
+  it('hands outputs of a step to the steps that need it', async () => {
+    const { outcome, finished, log } = await execute(
+      plan([
+        { id: 'make', run: 'echo "greeting=hello there" >> "$BATON_OUTPUT"' },
+        { id: 'use', needs: ['make'], run: 'echo "got $STEP_MAKE_GREETING"' },
+      ]),
+    );
+    expect(outcome).toBe('succeeded');
+    expect(finished('make')[0]).toMatchObject({ status: 'succeeded', outputs: { greeting: 'hello there' } });
+    expect(log).toContain('got hello there');
+  });
+
+  it('runs independent steps in parallel', async () => {
+    const started = Date.now();
+    const { outcome } = await execute(
+      plan([
+        { id: 'a', run: 'sleep 0.4' },
+        { id: 'b', run: 'sleep 0.4' },
+        { id: 'c', run: 'sleep 0.4' },
+      ]),
+    );
+    expect(outcome).toBe('succeeded');
+    expect(Date.now() - started).toBeLessThan(1100);
+  });
+
+  it('retries a failing step and succeeds on a later attempt', async () => {
+    const { outcome, finished } = await execute(
+      plan([{ id: 'flaky', run: 'n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; [ "$n" -ge 2 ]', retry: { attempts: 3, backoff: '10ms' } }]),
+    );
+    expect(outcome).toBe('succeeded');
+    expect(finished('flaky').map((e) => (e as { status: string }).status)).toEqual(['failed', 'failed', 'succeeded']);
+  });
+
+  it('skips steps whose needs failed and runs onFailure steps', async () => {
+    const { outcome, finished, log } = await execute(
+      plan([{ id: 'bad', run: 'exit 3' }, { id: 'after', needs: ['bad'], run: 'echo never' }, { id: 'after2', needs: ['after'], run: 'echo never' }], {
+        onFailure: [{ id: 'cleanup', run: 'echo "cleaning up after $BATON_FAILED_STEPS"' }],
+      }),
+    );
+    expect(outcome).toBe('failed');
+    expect(finished('bad')[0]).toMatchObject({ status: 'failed', exitCode: 3 });
+    expect(finished('after')[0]).toMatchObject({ status: 'skipped' });
+    expect(finished('after2')[0]).toMatchObject({ status: 'skipped' });
+    expect(log).toContain('cleaning up after bad');
+    expect(log).not.toContain('never');
+  });
+
+  it('kills the whole process group when a step times out', async () => {
+    const { outcome, finished, log } = await execute(plan([{ id: 'slow', run: 'sleep 30 & echo "child=$!"; wait', timeout: '300ms' }]));
+    expect(outcome).toBe('failed');
+    expect(finished('slow')[0]).toMatchObject({ status: 'timed_out' });
+    const pid = Number(/child=(\d+)/.exec(log)?.[1]);
+    expect(pid).toBeGreaterThan(0);
+    expect(isAlive(pid)).toBe(false);
+  });
+
+  it('stops at the runbook timeout', async () => {
+    const { outcome, events } = await execute(plan([{ id: 'slow', run: 'sleep 30' }], { timeoutMs: 300 }));
+    expect(outcome).toBe('timed_out');
+    expect(events.at(-1)).toMatchObject({ type: 'node.finished', status: 'timed_out' });
+  });
+
+  it('cancels running steps and skips the rest', async () => {
+    const started = Date.now();
+    const { outcome, finished } = await execute(
+      plan([{ id: 'long', run: 'sleep 30' }, { id: 'next', needs: ['long'], run: 'echo no' }]),
+      (executor) => setTimeout(() => executor.cancel('operator pressed cancel'), 200),
+    );
+    expect(outcome).toBe('cancelled');
+    expect(finished('long')[0]).toMatchObject({ status: 'cancelled', error: 'operator pressed cancel' });
+    expect(finished('next')[0]).toMatchObject({ status: 'skipped' });
+    expect(Date.now() - started).toBeLessThan(3000);
+  });
+
+  it('numbers events in order and streams stdout and stderr separately', async () => {
+    const { events } = await execute(plan([{ id: 'io', run: 'echo out; echo err >&2' }]));
+    expect(events.map((e) => e.seq)).toEqual(events.map((_, i) => i));
+    const streams = events.filter((e) => e.type === 'step.log').map((e) => (e as { stream: string }).stream);
+    expect(streams).toEqual(expect.arrayContaining(['stdout', 'stderr']));
+  });
+});

@@ -1,0 +1,98 @@
+/**
+ * Messages exchanged between portal and agents (and between the portal and its in-process `local` node).
+ * Each message has a zod schema so that both ends validate what they receive; types are inferred from them.
+ */
+import { z } from 'zod';
+import { stepSchema } from '../runbook/schema';
+
+export const helloSchema = z.object({
+  node: z.string(),
+  hostname: z.string(),
+  labels: z.record(z.string(), z.string()),
+  version: z.string(),
+  running: z.array(z.string()).default([]),
+});
+export type Hello = z.infer<typeof helloSchema>;
+
+export const helloReplySchema = z.union([
+  z.object({ ok: z.literal(true), portalKey: z.string(), heartbeatMs: z.number().int().positive() }),
+  z.object({ ok: z.literal(false), reason: z.string() }),
+]);
+export type HelloReply = z.infer<typeof helloReplySchema>;
+
+export const heartbeatSchema = z.object({
+  node: z.string(),
+  running: z.array(z.string()),
+  sentAt: z.number(),
+});
+export type Heartbeat = z.infer<typeof heartbeatSchema>;
+
+/** What one node must do for one execution: its steps (a DAG), the steps to run when they fail, the environment. */
+export const nodePlanSchema = z.object({
+  steps: z.array(stepSchema),
+  onFailure: z.array(stepSchema).default([]),
+  env: z.record(z.string(), z.string()),
+  timeoutMs: z.number().int().positive().optional(),
+});
+export type NodePlan = z.infer<typeof nodePlanSchema>;
+
+export const dispatchOrderSchema = z.object({
+  type: z.literal('dispatch'),
+  executionId: z.string(),
+  nodeRunId: z.string(),
+  node: z.string(),
+  plan: nodePlanSchema,
+});
+export type DispatchOrder = z.infer<typeof dispatchOrderSchema>;
+
+export const cancelOrderSchema = z.object({
+  type: z.literal('cancel'),
+  nodeRunId: z.string(),
+  node: z.string(),
+  reason: z.string(),
+});
+export type CancelOrder = z.infer<typeof cancelOrderSchema>;
+
+export const orderSchema = z.discriminatedUnion('type', [dispatchOrderSchema, cancelOrderSchema]);
+export type Order = z.infer<typeof orderSchema>;
+
+export const dispatchReplySchema = z.union([
+  z.object({ accepted: z.literal(true) }),
+  z.object({ accepted: z.literal(false), reason: z.string() }),
+]);
+export type DispatchReply = z.infer<typeof dispatchReplySchema>;
+
+export const stepStatusSchema = z.enum(['succeeded', 'failed', 'timed_out', 'cancelled', 'skipped']);
+export type StepStatus = z.infer<typeof stepStatusSchema>;
+
+export const nodeOutcomeSchema = z.enum(['succeeded', 'failed', 'timed_out', 'cancelled']);
+export type NodeOutcome = z.infer<typeof nodeOutcomeSchema>;
+
+const eventBase = { nodeRunId: z.string(), seq: z.number().int().nonnegative(), at: z.number() };
+
+/** Events a node emits while running its plan; `seq` orders them per NodeRun and makes redelivery harmless. */
+export const nodeEventSchema = z.discriminatedUnion('type', [
+  z.object({ ...eventBase, type: z.literal('step.started'), stepId: z.string(), attempt: z.number().int() }),
+  z.object({
+    ...eventBase,
+    type: z.literal('step.log'),
+    stepId: z.string(),
+    attempt: z.number().int(),
+    stream: z.enum(['stdout', 'stderr', 'system']),
+    data: z.string(),
+  }),
+  z.object({
+    ...eventBase,
+    type: z.literal('step.finished'),
+    stepId: z.string(),
+    attempt: z.number().int(),
+    status: stepStatusSchema,
+    exitCode: z.number().int().nullable(),
+    outputs: z.record(z.string(), z.string()),
+    error: z.string().optional(),
+  }),
+  z.object({ ...eventBase, type: z.literal('node.finished'), status: nodeOutcomeSchema, reason: z.string().optional() }),
+]);
+export type NodeEvent = z.infer<typeof nodeEventSchema>;
+/** An event before the emitter stamps it with its sequence number and time. */
+export type NodeEventDraft = NodeEvent extends infer E ? (E extends NodeEvent ? Omit<E, 'seq' | 'at' | 'nodeRunId'> : never) : never;
