@@ -1,0 +1,37 @@
+/** Builds the Nest application (used by main.ts and by the tests): pipes, error filter, OpenAPI, static UI. */
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import type { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { existsSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AppModule } from './app.module';
+import type { BatonConfig } from './core/config';
+import { HttpErrorFilter } from './core/http-error.filter';
+
+export async function createApp(config: BatonConfig): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  app.useLogger(app.get(Logger));
+  app.useGlobalPipes(
+    new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }),
+  );
+  app.useGlobalFilters(new HttpErrorFilter());
+  app.enableShutdownHooks();
+  app.disable('x-powered-by');
+
+  const openApi = new DocumentBuilder().setTitle('Baton API').setVersion('v1').addBearerAuth().build();
+  SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
+
+  const webDir = resolve(config.webDir ?? join(__dirname, '..', '..', '..', 'dist', 'portal', 'web', 'browser'));
+  if (existsSync(join(webDir, 'index.html'))) {
+    app.useStaticAssets(webDir);
+    // Client-side routes (e.g. /executions/123) get the app shell; API and docs paths are left alone.
+    app.use((req: { method: string; path: string }, res: { sendFile(p: string): void }, next: () => void) => {
+      const isAppRoute = req.method === 'GET' && !/^\/(api|health|metrics)(\/|$)/.test(req.path);
+      if (isAppRoute) res.sendFile(join(webDir, 'index.html'));
+      else next();
+    });
+  }
+  return app;
+}

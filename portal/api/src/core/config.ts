@@ -1,0 +1,69 @@
+/**
+ * Configuration: environment variables read and validated once at start (see the table in README.md).
+ * Nothing else reads process.env; tests build a config with `parseConfig({...})`.
+ */
+import { join } from 'node:path';
+import { z } from 'zod';
+import { DEFAULT_EVENT_STREAM, DEFAULT_SUBJECT_PREFIX } from '@baton/shared';
+
+const flag = (fallback: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0'])
+    .optional()
+    .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
+
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  DATABASE_URL: z.string().url().optional(),
+  NATS_URL: z.string().optional(),
+  NATS_USER: z.string().optional(),
+  NATS_PASSWORD: z.string().optional(),
+  NATS_TOKEN: z.string().optional(),
+  BATON_DATA_DIR: z.string().default('.baton'),
+  RUNBOOKS_DIR: z.string().default('runbooks'),
+  BATON_LOCAL_NODE: flag(true),
+  BATON_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
+  BATON_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  BATON_JWT_TTL: z.string().default('1h'),
+  BATON_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_SUBJECT_PREFIX),
+  BATON_EVENT_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_EVENT_STREAM),
+  BATON_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
+  BATON_DISPATCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
+  BATON_DEFAULT_TIMEOUT: z.string().default('1h'),
+  BATON_WEB_DIR: z.string().optional(),
+  BATON_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+});
+
+export type BatonConfig = ReturnType<typeof parseConfig>;
+
+/** Validates the environment; an invalid value stops the portal with a message naming the variable. */
+export function parseConfig(env: Record<string, string | undefined>) {
+  const result = envSchema.safeParse(env);
+  if (!result.success) {
+    const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
+    throw new Error(`invalid configuration: ${problems}`);
+  }
+  const e = result.data;
+  return {
+    port: e.PORT,
+    databaseUrl: e.DATABASE_URL,
+    nats: e.NATS_URL ? { url: e.NATS_URL, user: e.NATS_USER, password: e.NATS_PASSWORD, token: e.NATS_TOKEN } : undefined,
+    dataDir: e.BATON_DATA_DIR,
+    embeddedDbDir: join(e.BATON_DATA_DIR, 'pgdata'),
+    runbooksDir: e.RUNBOOKS_DIR,
+    isLocalNodeEnabled: e.BATON_LOCAL_NODE,
+    adminPassword: e.BATON_ADMIN_PASSWORD,
+    jwtSecret: e.BATON_JWT_SECRET,
+    jwtTtl: e.BATON_JWT_TTL,
+    subjectPrefix: e.BATON_SUBJECT_PREFIX,
+    eventStream: e.BATON_EVENT_STREAM,
+    heartbeatMs: e.BATON_HEARTBEAT_MS,
+    dispatchTimeoutMs: e.BATON_DISPATCH_TIMEOUT_MS,
+    defaultTimeout: e.BATON_DEFAULT_TIMEOUT,
+    webDir: e.BATON_WEB_DIR,
+    logLevel: e.BATON_LOG_LEVEL,
+  };
+}
+
+/** Injection token for the validated configuration. */
+export const BATON_CONFIG = Symbol('BATON_CONFIG');

@@ -1,0 +1,72 @@
+/**
+ * The database connection: real PostgreSQL when DATABASE_URL is set, the embedded PGlite otherwise.
+ * The schema comes from migrations, run at start; `synchronize` is never used.
+ */
+import { DynamicModule, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSourceOptions } from 'typeorm';
+import { BATON_CONFIG, BatonConfig } from '../config';
+import { EmbeddedPostgres } from './embedded-postgres';
+import { Setting } from './setting.entity';
+import { InitialSchema1763884800000 } from './migrations/1763884800000-initial-schema';
+import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
+import { NodeRecord } from '../../nodes/node.entity';
+import { User } from '../../auth/user.entity';
+import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
+
+export const ENTITIES = [Setting, RunbookRecord, RunbookVersion, NodeRecord, User, Execution, NodeRun, StepRun, NodeEventRow];
+export const MIGRATIONS = [InitialSchema1763884800000];
+
+const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
+
+class EmbeddedPostgresLifecycle implements OnApplicationShutdown {
+  constructor(@Inject(EMBEDDED) private readonly embedded: EmbeddedPostgres | null) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.embedded?.stop();
+  }
+}
+
+@Module({})
+class EmbeddedPostgresModule {
+  static register(): DynamicModule {
+    return {
+      module: EmbeddedPostgresModule,
+      providers: [
+        {
+          provide: EMBEDDED,
+          inject: [BATON_CONFIG],
+          useFactory: (config: BatonConfig) => (config.databaseUrl ? null : new EmbeddedPostgres(config.dataDir)),
+        },
+        EmbeddedPostgresLifecycle,
+      ],
+      exports: [EMBEDDED],
+    };
+  }
+}
+
+export async function dataSourceOptions(config: BatonConfig, embedded: EmbeddedPostgres | null): Promise<DataSourceOptions> {
+  const common = { type: 'postgres' as const, entities: ENTITIES, migrations: MIGRATIONS, migrationsRun: true, synchronize: false };
+  if (config.databaseUrl) return { ...common, url: config.databaseUrl, extra: { max: 20 } };
+  const { socketDir, port } = await embedded!.start();
+  // PGlite is one session underneath: one pooled connection keeps transactions from interleaving.
+  return { ...common, host: socketDir, port, username: 'postgres', database: 'postgres', extra: { max: 1 } };
+}
+
+@Module({})
+export class DatabaseModule {
+  static forRoot(): DynamicModule {
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          imports: [EmbeddedPostgresModule.register()],
+          inject: [BATON_CONFIG, EMBEDDED],
+          useFactory: dataSourceOptions,
+        }),
+        TypeOrmModule.forFeature([Setting]),
+      ],
+      exports: [TypeOrmModule],
+    };
+  }
+}

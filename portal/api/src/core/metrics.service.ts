@@ -1,0 +1,40 @@
+/** Prometheus metrics of the portal, on its own registry so that several apps in one process (tests) don't clash. */
+import { Injectable } from '@nestjs/common';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+@Injectable()
+export class MetricsService {
+  readonly registry = new Registry();
+
+  readonly executionsFinished = new Counter({
+    name: 'baton_executions_finished_total',
+    help: 'Executions that reached a final state, by status',
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
+
+  readonly executionsStarted = new Counter({
+    name: 'baton_executions_started_total',
+    help: 'Executions started, by trigger type',
+    labelNames: ['trigger'],
+    registers: [this.registry],
+  });
+
+  readonly dispatchLatency = new Histogram({
+    name: 'baton_dispatch_latency_seconds',
+    help: 'Time from sending a dispatch order to the node acknowledging it',
+    labelNames: ['executor'],
+    buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 3],
+    registers: [this.registry],
+  });
+
+  readonly agentsConnected = new Gauge({
+    name: 'baton_agents_connected',
+    help: 'Agents whose heartbeat is current',
+    registers: [this.registry],
+  });
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry });
+  }
+}

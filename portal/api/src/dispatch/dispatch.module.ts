@@ -1,0 +1,19 @@
+/** Running things: target selection, rolling dispatch, transports (local, NATS agents), event ingestion, watchdog. */
+import { Module } from '@nestjs/common';
+import { ExecutionsModule } from '../executions/executions.module';
+import { NodesModule } from '../nodes/nodes.module';
+import { RunbooksModule } from '../runbooks/runbooks.module';
+import { DispatchService } from './dispatch.service';
+import { EventIngestService } from './event-ingest.service';
+import { LocalTransport } from './local.transport';
+import { NatsTransport } from './nats.transport';
+import { RunController } from './run.controller';
+import { SigningKeyService } from './signing-key.service';
+
+@Module({
+  imports: [ExecutionsModule, NodesModule, RunbooksModule],
+  controllers: [RunController],
+  providers: [DispatchService, LocalTransport, NatsTransport, EventIngestService, SigningKeyService],
+  exports: [DispatchService],
+})
+export class DispatchModule {}

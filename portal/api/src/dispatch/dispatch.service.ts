@@ -1,0 +1,218 @@
+/**
+ * Starting, orchestrating and stopping executions: picks the target nodes, sends each its plan in rolling
+ * batches (`concurrency`), stops starting new nodes after `maxFailures`, cancels, and runs the watchdog that
+ * ends node runs whose node went silent, so that no execution stays running forever.
+ */
+import { BadRequestException, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { NodePlan, Runbook, Targets, parseDuration, paramsToEnv, validateParams } from '@baton/shared';
+import { BATON_CONFIG, BatonConfig } from '../core/config';
+import { ExecutionsService } from '../executions/executions.service';
+import type { Execution, NodeRun, Trigger } from '../executions/execution.entity';
+import { isTerminalNodeRun, type NodeRunStatus } from '../executions/state-machine';
+import { NodesService } from '../nodes/nodes.service';
+import { RunbooksService } from '../runbooks/runbooks.service';
+import { LocalTransport } from './local.transport';
+import { NatsTransport } from './nats.transport';
+import type { Transport } from './transport';
+
+export interface StartRequest {
+  runbookId: string;
+  params: unknown;
+  targets?: Targets;
+  trigger: Trigger;
+  actor: string;
+}
+
+const WATCHDOG_MS = 1000;
+/** The portal's own deadline trails the node's so that a node reporting its timeout wins the race. */
+const TIMEOUT_GRACE_MS = 10_000;
+const CANCEL_CONFIRM_MS = 10_000;
+
+@Injectable()
+export class DispatchService implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly logger = new Logger(DispatchService.name);
+  private watchdog?: NodeJS.Timeout;
+  private readonly bootedAt = Date.now();
+  private isShuttingDown = false;
+
+  constructor(
+    private readonly runbooks: RunbooksService,
+    private readonly nodes: NodesService,
+    private readonly executions: ExecutionsService,
+    private readonly local: LocalTransport,
+    private readonly agents: NatsTransport,
+    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.watchdog = setInterval(() => void this.checkLiveRuns().catch((err) => this.logger.error({ err }, 'watchdog failed')), WATCHDOG_MS);
+  }
+
+  onApplicationShutdown(): void {
+    this.isShuttingDown = true;
+    clearInterval(this.watchdog);
+    this.local.stopAll();
+  }
+
+  async start(request: StartRequest): Promise<Execution> {
+    const record = await this.runbooks.get(request.runbookId);
+    const runbook = record.content;
+    const params = validateParams(runbook.params, request.params ?? {});
+    if (!params.ok) {
+      throw new BadRequestException({ message: params.errors.map((e) => `${e.field}: ${e.message}`).join('; '), details: params.errors });
+    }
+    const targets = mergeTargets(runbook.targets, request.targets);
+    const nodes = await this.nodes.select(targets);
+    if (nodes.length === 0) throw new BadRequestException(`targets: no online node matches ${JSON.stringify(targets)}`);
+
+    const id = randomUUID();
+    const timeoutMs = parseDuration(runbook.timeout ?? this.config.defaultTimeout);
+    await this.executions.create({
+      execution: {
+        id,
+        runbookId: runbook.id,
+        runbookHash: record.currentHash,
+        trigger: request.trigger,
+        actor: request.actor,
+        params: params.values,
+        targets,
+        timeoutMs,
+      },
+      nodes: nodes.map((n) => ({ id: randomUUID(), node: n.name, executor: n.executor })),
+    });
+    const plan = nodePlan(runbook, paramsToEnv(params.values), timeoutMs);
+    void this.orchestrate(id, plan, targets).catch((err) => {
+      if (!this.isShuttingDown) this.logger.error({ err, executionId: id }, 'orchestration failed');
+    });
+    return this.executions.get(id);
+  }
+
+  async cancel(executionId: string, reason: string): Promise<Execution> {
+    await this.executions.requestCancel(executionId);
+    for (const run of await this.executions.nodeRunsOf(executionId)) {
+      if (run.status === 'queued' && !run.dispatchedAt) {
+        await this.executions.endNodeRun(executionId, run.id, 'cancelled', `cancelled before start: ${reason}`);
+      } else if (!isTerminalNodeRun(run.status)) {
+        await this.transportFor(run.executor).cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason });
+      }
+    }
+    return this.executions.get(executionId);
+  }
+
+  /** Sends the plan to the nodes in rolling batches, waiting for node runs to end before starting more. */
+  private async orchestrate(executionId: string, plan: NodePlan, targets: Targets): Promise<void> {
+    const queue = await this.executions.nodeRunsOf(executionId);
+    const concurrency = targets.concurrency ?? queue.length;
+    const maxFailures = targets.maxFailures ?? Infinity;
+    const active = new Set<string>();
+    let failures = 0;
+    let wake: () => void = () => undefined;
+    const onFinished = ({ executionId: id }: { executionId: string }) => id === executionId && wake();
+    this.executions.events.on('nodeRunFinished', onFinished);
+    try {
+      for (;;) {
+        const stopReason = await this.stopReason(executionId, failures, maxFailures);
+        while (!stopReason && queue.length > 0 && active.size < concurrency) {
+          const run = queue.shift()!;
+          active.add(run.id);
+          void this.dispatchOne(executionId, run, plan);
+        }
+        if (stopReason) {
+          for (const run of queue.splice(0)) await this.executions.endNodeRun(executionId, run.id, 'cancelled', `not started: ${stopReason}`);
+        }
+        // Node runs left behind by a stopping portal are picked up by the watchdog of the next one.
+        if (active.size === 0 || this.isShuttingDown) return;
+        // Woken by a node run ending in this process; node runs may also end on another replica, hence the timer.
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 1000).unref();
+        });
+        for (const run of await this.executions.nodeRunsOf(executionId)) {
+          if (!active.has(run.id) || !isTerminalNodeRun(run.status)) continue;
+          active.delete(run.id);
+          if (run.status !== 'succeeded') failures++;
+        }
+      }
+    } finally {
+      this.executions.events.off('nodeRunFinished', onFinished);
+    }
+  }
+
+  private async stopReason(executionId: string, failures: number, maxFailures: number): Promise<string | undefined> {
+    if (failures > maxFailures) return `${failures} node(s) failed, more than maxFailures (${maxFailures})`;
+    const execution = await this.executions.get(executionId);
+    if (execution.cancelRequestedAt) return 'execution cancelled';
+    return undefined;
+  }
+
+  private async dispatchOne(executionId: string, run: NodeRun, plan: NodePlan): Promise<void> {
+    const result = await this.transportFor(run.executor).dispatch({ type: 'dispatch', executionId, nodeRunId: run.id, node: run.node, plan });
+    if (result.accepted) {
+      await this.executions.markDispatched(run.id);
+      return;
+    }
+    this.logger.warn({ executionId, nodeRunId: run.id, node: run.node, reason: result.reason }, 'dispatch failed');
+    await this.executions.endNodeRun(executionId, run.id, result.status, result.reason);
+  }
+
+  private transportFor(executor: string): Transport {
+    if (executor === 'local') return this.local;
+    if (executor === 'agent' && this.config.nats) return this.agents;
+    throw new Error(`no transport for executor "${executor}"`);
+  }
+
+  /** The watchdog: every live node run must still have a live node, a deadline, and a cancel that lands. */
+  private async checkLiveRuns(): Promise<void> {
+    const now = Date.now();
+    for (const run of await this.executions.liveNodeRuns()) {
+      const reason = this.deadReason(run, now);
+      if (reason) await this.executions.endNodeRun(run.executionId, run.id, reason.status, reason.reason);
+    }
+    for (const execution of await this.executions.list({ status: 'running', limit: 1000 })) {
+      if (execution.cancelRequestedAt && now - execution.cancelRequestedAt.getTime() > CANCEL_CONFIRM_MS) {
+        for (const run of await this.executions.nodeRunsOf(execution.id)) {
+          if (!isTerminalNodeRun(run.status)) await this.executions.endNodeRun(execution.id, run.id, 'cancelled', 'cancel not confirmed by the node in time');
+        }
+      }
+    }
+  }
+
+  private deadReason(run: NodeRun & { timeoutMs: number; createdAt: Date }, now: number): { status: NodeRunStatus; reason: string } | undefined {
+    if (now - new Date(run.createdAt).getTime() > run.timeoutMs + TIMEOUT_GRACE_MS) {
+      void this.transportFor(run.executor).cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason: 'runbook timeout' }).catch(() => undefined);
+      return { status: 'timed_out', reason: `runbook timeout of ${run.timeoutMs} ms passed without the node reporting an end` };
+    }
+    if (!run.dispatchedAt) return undefined;
+    if (run.executor === 'local' && !this.local.isRunning(run.id)) {
+      return { status: 'lost', reason: 'the portal restarted during the run on the local node' };
+    }
+    // Right after a portal start no heartbeat has been heard yet: give agents one silence period first.
+    if (run.executor === 'agent' && now - this.bootedAt > this.nodes.silenceLimitMs && !this.nodes.isAlive(run.node, now)) {
+      const silentMs = this.nodes.msSinceHeartbeat(run.node, now);
+      return { status: 'lost', reason: `agent stopped answering: no heartbeat for ${silentMs === undefined ? 'a while' : `${Math.round(silentMs / 1000)} s`}` };
+    }
+    return undefined;
+  }
+}
+
+function mergeTargets(fromRunbook: Targets | undefined, fromRequest: Targets | undefined): Targets {
+  const base = fromRunbook ?? {};
+  const request = fromRequest ?? {};
+  const isSelecting = request.names !== undefined || request.labels !== undefined || request.local !== undefined;
+  const selection = isSelecting ? { names: request.names, labels: request.labels, local: request.local } : { names: base.names, labels: base.labels, local: base.local };
+  if (!selection.names && !selection.labels && !selection.local) {
+    throw new BadRequestException('targets: the runbook names no targets; give targets.names, targets.labels or targets.local');
+  }
+  return {
+    ...Object.fromEntries(Object.entries(selection).filter(([, v]) => v !== undefined)),
+    concurrency: request.concurrency ?? base.concurrency,
+    maxFailures: request.maxFailures ?? base.maxFailures,
+  };
+}
+
+/** What each node receives: its steps and onFailure steps (portal-side steps stay here), the parameters as env. */
+function nodePlan(runbook: Runbook, env: Record<string, string>, timeoutMs: number): NodePlan {
+  const onNode = (steps: Runbook['steps'] | undefined) => (steps ?? []).filter((s) => s.on !== 'portal');
+  return { steps: onNode(runbook.steps), onFailure: onNode(runbook.onFailure), env, timeoutMs };
+}

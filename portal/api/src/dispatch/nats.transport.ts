@@ -1,0 +1,104 @@
+/**
+ * Agents over NATS: signed dispatch and cancel orders as requests (the reply is the agent's ack or refusal),
+ * registration (hello) and heartbeats.
+ */
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
+import type { Msg } from '@nats-io/transport-node';
+import { CancelOrder, DispatchOrder, dispatchReplySchema, helloSchema, HelloReply, heartbeatSchema } from '@baton/shared';
+import { BATON_CONFIG, BatonConfig } from '../core/config';
+import { MetricsService } from '../core/metrics.service';
+import { NatsService } from '../core/nats.service';
+import { NodesService } from '../nodes/nodes.service';
+import { ExecutionsService } from '../executions/executions.service';
+import { SigningKeyService } from './signing-key.service';
+import type { DispatchResult, Transport } from './transport';
+
+@Injectable()
+export class NatsTransport implements Transport, OnApplicationBootstrap {
+  private readonly logger = new Logger(NatsTransport.name);
+
+  constructor(
+    private readonly nats: NatsService,
+    private readonly keys: SigningKeyService,
+    private readonly nodes: NodesService,
+    private readonly executions: ExecutionsService,
+    private readonly metrics: MetricsService,
+    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.nats.isEnabled) return;
+    const nc = this.nats.connection;
+    // Registration is handled by one replica (queue group); heartbeats are heard by all, each tracks liveness.
+    nc.subscribe(this.nats.subjects.hello, { queue: 'baton-portal', callback: (_err, msg) => void this.onHello(msg) });
+    nc.subscribe(this.nats.subjects.heartbeatAll, { callback: (_err, msg) => this.onHeartbeat(msg) });
+  }
+
+  async dispatch(order: DispatchOrder): Promise<DispatchResult> {
+    const started = process.hrtime.bigint();
+    try {
+      const reply = await this.nats.connection.request(this.nats.subjects.dispatch(order.node), JSON.stringify(this.keys.signer.seal(order)), {
+        timeout: this.config.dispatchTimeoutMs,
+      });
+      this.metrics.dispatchLatency.observe({ executor: 'agent' }, Number(process.hrtime.bigint() - started) / 1e9);
+      const answer = dispatchReplySchema.safeParse(reply.json());
+      if (!answer.success) return { accepted: false, status: 'failed', reason: 'agent sent an unreadable reply' };
+      if (!answer.data.accepted) return { accepted: false, status: 'failed', reason: `agent refused the order: ${answer.data.reason}` };
+      return { accepted: true };
+    } catch (err) {
+      return { accepted: false, status: 'unreachable', reason: unreachableReason(err, this.config.dispatchTimeoutMs) };
+    }
+  }
+
+  async cancel(order: CancelOrder): Promise<void> {
+    try {
+      await this.nats.connection.request(this.nats.subjects.cancel(order.node), JSON.stringify(this.keys.signer.seal(order)), {
+        timeout: this.config.dispatchTimeoutMs,
+      });
+    } catch (err) {
+      this.logger.warn({ nodeRunId: order.nodeRunId, node: order.node, err: String(err) }, 'cancel not acknowledged by agent');
+    }
+  }
+
+  private async onHello(msg: Msg): Promise<void> {
+    const respond = (reply: HelloReply) => msg.respond(JSON.stringify(reply));
+    const hello = helloSchema.safeParse(safeJson(msg));
+    if (!hello.success) return void respond({ ok: false, reason: `malformed hello: ${hello.error.issues[0]?.message}` });
+    try {
+      await this.nodes.register(hello.data);
+      await this.forgetRunsOfRestartedAgent(hello.data.node, hello.data.running);
+      respond({ ok: true, portalKey: this.keys.publicKey, heartbeatMs: this.config.heartbeatMs });
+      this.logger.log({ node: hello.data.node, labels: hello.data.labels }, 'agent registered');
+    } catch (err) {
+      respond({ ok: false, reason: err instanceof Error ? err.message : String(err) });
+    }
+  }
+
+  /** An agent that says hello without a run we think it is running has restarted: that run is lost. */
+  private async forgetRunsOfRestartedAgent(node: string, running: string[]): Promise<void> {
+    const live = (await this.executions.liveNodeRuns()).filter((r) => r.node === node && r.dispatchedAt && !running.includes(r.id));
+    for (const run of live) {
+      await this.executions.endNodeRun(run.executionId, run.id, 'lost', 'agent restarted during the run');
+    }
+  }
+
+  private onHeartbeat(msg: Msg): void {
+    const beat = heartbeatSchema.safeParse(safeJson(msg));
+    if (beat.success) this.nodes.heartbeat(beat.data.node);
+  }
+}
+
+function unreachableReason(err: unknown, timeoutMs: number): string {
+  const text = String(err);
+  if (/no responders|503/i.test(text)) return 'agent not connected: no one is listening on its dispatch subject';
+  if (/timeout/i.test(text)) return `no acknowledgement from the agent within ${timeoutMs} ms`;
+  return `dispatch failed: ${text}`;
+}
+
+function safeJson(msg: Msg): unknown {
+  try {
+    return msg.json();
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,9 @@
+/** How an order reaches a node: in-process for `local`, over NATS for agents (SSH joins later). */
+import type { CancelOrder, DispatchOrder } from '@baton/shared';
+
+export type DispatchResult = { accepted: true } | { accepted: false; status: 'unreachable' | 'failed'; reason: string };
+
+export interface Transport {
+  dispatch(order: DispatchOrder): Promise<DispatchResult>;
+  cancel(order: CancelOrder): Promise<void>;
+}

@@ -1,0 +1,56 @@
+/**
+ * The allowed state transitions of executions and node runs, in one table each and checked in one place.
+ * Terminal states have no way out; every other state has at least one, so nothing stays running forever.
+ */
+export const EXECUTION_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
+
+export const NODE_RUN_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out', 'unreachable', 'lost'] as const;
+export type NodeRunStatus = (typeof NODE_RUN_STATUSES)[number];
+
+const EXECUTION_TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
+  queued: ['running', 'failed', 'cancelled'],
+  running: ['waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'],
+  waiting: ['running', 'failed', 'cancelled', 'timed_out'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+  timed_out: [],
+};
+
+const NODE_RUN_TRANSITIONS: Record<NodeRunStatus, readonly NodeRunStatus[]> = {
+  queued: ['running', 'failed', 'cancelled', 'unreachable', 'timed_out'],
+  running: ['waiting', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'],
+  waiting: ['running', 'failed', 'cancelled', 'timed_out', 'lost'],
+  succeeded: [],
+  failed: [],
+  cancelled: [],
+  timed_out: [],
+  unreachable: [],
+  lost: [],
+};
+
+export function isTerminalExecution(status: ExecutionStatus): boolean {
+  return EXECUTION_TRANSITIONS[status].length === 0;
+}
+
+export function isTerminalNodeRun(status: NodeRunStatus): boolean {
+  return NODE_RUN_TRANSITIONS[status].length === 0;
+}
+
+/** The states from which `to` may be reached: used as the WHERE clause of every status update. */
+export function executionStatesLeadingTo(to: ExecutionStatus): ExecutionStatus[] {
+  return EXECUTION_STATUSES.filter((from) => EXECUTION_TRANSITIONS[from].includes(to));
+}
+
+export function nodeRunStatesLeadingTo(to: NodeRunStatus): NodeRunStatus[] {
+  return NODE_RUN_STATUSES.filter((from) => NODE_RUN_TRANSITIONS[from].includes(to));
+}
+
+/** How an execution ends, given how its node runs ended. */
+export function executionOutcome(nodeStatuses: NodeRunStatus[], cancelRequested: boolean): ExecutionStatus {
+  if (nodeStatuses.every((s) => s === 'succeeded')) return 'succeeded';
+  if (cancelRequested) return 'cancelled';
+  if (nodeStatuses.some((s) => s === 'timed_out')) return 'timed_out';
+  return 'failed';
+}

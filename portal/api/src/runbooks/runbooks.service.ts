@@ -1,0 +1,83 @@
+/**
+ * The runbook library: loaded from RUNBOOKS_DIR at start and stored as content-hashed versions, so every
+ * execution can point at exactly the text it ran.
+ */
+import { Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
+import { InjectRepository } from '@nestjs/typeorm';
+import { createHash } from 'node:crypto';
+import { Repository } from 'typeorm';
+import type { LoadError, Runbook } from '@baton/shared';
+import { BATON_CONFIG, BatonConfig } from '../core/config';
+import { loadResourceDir } from './runbook-loader';
+import { RunbookRecord, RunbookVersion } from './runbook.entity';
+
+@Injectable()
+export class RunbooksService implements OnApplicationBootstrap {
+  private readonly logger = new Logger(RunbooksService.name);
+  private loadErrors: LoadError[] = [];
+
+  constructor(
+    @InjectRepository(RunbookRecord) private readonly runbooks: Repository<RunbookRecord>,
+    @InjectRepository(RunbookVersion) private readonly versions: Repository<RunbookVersion>,
+    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.loadFromDirectory(this.config.runbooksDir);
+  }
+
+  async loadFromDirectory(dir: string): Promise<void> {
+    const { resources, errors } = await loadResourceDir(dir);
+    this.loadErrors = errors;
+    for (const error of errors) this.logger.warn(error, `skipped resource: ${error.file}:${error.line}:${error.column}: ${error.message}`);
+    for (const { resource, file } of resources) {
+      if (resource.kind === 'Runbook') await this.save(resource, file);
+    }
+    this.logger.log({ runbooks: resources.length, errors: errors.length, dir }, 'resources loaded');
+  }
+
+  /** Stores a runbook; an unchanged one keeps its version, a changed one gets a new version. */
+  async save(runbook: Runbook, sourceFile: string | null): Promise<RunbookRecord> {
+    const hash = contentHash(runbook);
+    await this.versions.createQueryBuilder().insert().values({ hash, runbookId: runbook.id, content: runbook }).orIgnore().execute();
+    const record = this.runbooks.create({
+      id: runbook.id,
+      namespace: runbook.id.split('.')[0],
+      title: runbook.title,
+      currentHash: hash,
+      content: runbook,
+      sourceFile,
+    });
+    return this.runbooks.save(record);
+  }
+
+  list(): Promise<RunbookRecord[]> {
+    return this.runbooks.find({ order: { id: 'ASC' } });
+  }
+
+  async get(id: string): Promise<RunbookRecord> {
+    const record = await this.runbooks.findOneBy({ id });
+    if (!record) throw new NotFoundException(`runbook "${id}" not found`);
+    return record;
+  }
+
+  errors(): LoadError[] {
+    return this.loadErrors;
+  }
+}
+
+/** A stable hash of a runbook's content: keys sorted, so formatting and key order do not change it. */
+export function contentHash(value: unknown): string {
+  return createHash('sha256').update(canonicalJson(value)).digest('hex');
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
