@@ -3,3 +3,6 @@ export * from './duration';
 export * from './runbook/schema';
 export * from './protocol/subjects';
 export * from './protocol/messages';
+export * from './runbook/parse';
+export * from './runbook/dag';
+export * from './runbook/params';

@@ -1,0 +1,312 @@
+import { parseResources, type LoadError } from './parse';
+
+const FILE = 'runbooks/web/test.yaml';
+
+/** YAML text from lines, so a test reads with its line numbers in view. */
+const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
+
+/** The first four lines of every runbook below. */
+const HEADER = ['apiVersion: baton/v1', 'kind: Runbook', 'id: web.test', 'title: Test'];
+
+const at = (line: number, column: number, message: string): LoadError => ({ file: FILE, line, column, message });
+
+function errorsIn(text: string): LoadError[] {
+  const { resources, errors } = parseResources(text, FILE);
+  expect(resources).toEqual([]);
+  return errors;
+}
+
+const DESIGN_EXAMPLE = yaml(
+  'apiVersion: baton/v1',
+  'kind: Runbook',
+  'id: web.restart-nginx            # <namespace>.<name>',
+  'title: Restart nginx',
+  'description: Drain, restart and health-check nginx, one batch at a time.',
+  'access: { run: [operator], view: [viewer] }   # admin always may',
+  'params:',
+  '  drain_seconds: { type: integer, default: 10, min: 0, max: 300 }',
+  '  reason:        { type: string, required: true, pattern: "^.{5,200}$" }',
+  '  channel:       { type: enum, values: [stable, canary], default: stable }',
+  'targets:',
+  '  labels: { role: web }          # or names: [...], or local: true',
+  '  concurrency: 2                 # rolling batches of 2 nodes',
+  '  maxFailures: 0                 # stop starting new nodes after this many fail',
+  'timeout: 15m',
+  'steps:',
+  '  - id: drain',
+  '    run: curl -fsS -X POST "http://localhost:8080/drain?seconds=$DRAIN_SECONDS"',
+  '    retry: { attempts: 3, backoff: 2s }',
+  '    timeout: 30s',
+  '  - id: restart',
+  '    needs: [drain]',
+  '    run: systemctl restart nginx',
+  '  - id: check',
+  '    needs: [restart]',
+  '    run: curl -fsS http://localhost/healthz',
+  'onFailure:',
+  '  - id: notify',
+  '    on: portal                   # runs on the portal, not on the nodes',
+  '    http: { method: POST, url: "https://chat.example/hook", body: "restart failed" }',
+);
+
+describe('parseResources', () => {
+  describe('valid files', () => {
+    it('loads the example runbook of the design', () => {
+      const { resources, errors } = parseResources(DESIGN_EXAMPLE, FILE);
+      expect(errors).toEqual([]);
+      expect(resources).toHaveLength(1);
+      const [runbook] = resources;
+      expect(runbook).toMatchObject({
+        kind: 'Runbook',
+        id: 'web.restart-nginx',
+        access: { run: ['operator'], view: ['viewer'] },
+        params: { drain_seconds: { type: 'integer', default: 10, min: 0, max: 300 } },
+        targets: { labels: { role: 'web' }, concurrency: 2, maxFailures: 0 },
+        timeout: '15m',
+      });
+      expect(runbook.steps.map((step) => [step.id, step.needs ?? []])).toEqual([
+        ['drain', []],
+        ['restart', ['drain']],
+        ['check', ['restart']],
+      ]);
+      expect(runbook.onFailure?.[0]).toMatchObject({ id: 'notify', on: 'portal', http: { method: 'POST', url: 'https://chat.example/hook' } });
+    });
+
+    it('loads every document of a multi-document file', () => {
+      const text = yaml(...HEADER, 'steps: [{ id: a, run: "true" }]', '---', 'apiVersion: baton/v1', 'kind: Runbook', 'id: web.other', 'title: Other', 'steps: [{ id: b, run: "true" }]');
+      const { resources, errors } = parseResources(text, FILE);
+      expect(errors).toEqual([]);
+      expect(resources.map((resource) => resource.id)).toEqual(['web.test', 'web.other']);
+    });
+
+    it('ignores empty documents around separators and files of only comments', () => {
+      expect(parseResources(yaml('---', ...HEADER, 'steps: [{ id: a, run: "true" }]', '---'), FILE)).toMatchObject({ errors: [], resources: [{ id: 'web.test' }] });
+      expect(parseResources(yaml('# nothing here yet'), FILE)).toEqual({ errors: [], resources: [] });
+      expect(parseResources('', FILE)).toEqual({ errors: [], resources: [] });
+    });
+
+    it('fills in the default HTTP method', () => {
+      const text = yaml(...HEADER, 'steps: [{ id: a, run: "true" }]', 'onFailure:', '  - id: notify', '    on: portal', '    http: { url: "https://chat.example/hook" }');
+      const [runbook] = parseResources(text, FILE).resources;
+      expect(runbook.onFailure?.[0].http?.method).toBe('POST');
+    });
+  });
+
+  describe('YAML syntax errors', () => {
+    it('names the line and column of a duplicated key', () => {
+      expect(errorsIn(yaml(...HEADER, 'title: Again', 'steps: [{ id: a, run: "true" }]'))).toEqual([at(5, 1, 'Map keys must be unique')]);
+    });
+
+    it('names the line of an unclosed flow sequence', () => {
+      expect(errorsIn(yaml(...HEADER, 'steps: [{ id: a, run: "true" }', 'timeout: 5m'))).toEqual([
+        at(6, 1, 'Flow sequence in block collection must be sufficiently indented and end with a ]'),
+      ]);
+    });
+
+    it('names the line of a tab used as indentation', () => {
+      expect(errorsIn(yaml(...HEADER, 'steps:', '  - id: a', '\trun: "true"'))).toEqual([at(7, 1, 'Tabs are not allowed as indentation')]);
+    });
+
+    it('keeps the good document of a file where another document is broken', () => {
+      const text = yaml(...HEADER, 'steps: [{ id: a, run: "true" }]', '---', 'apiVersion: baton/v1', 'kind: Runbook', 'id: web.broken', 'title: Broken', 'steps:', '  - id: a', '  run: "true"', '    timeout: 5s');
+      const { resources, errors } = parseResources(text, FILE);
+      expect(resources.map((resource) => resource.id)).toEqual(['web.test']);
+      expect(errors).toEqual([at(13, 1, 'All mapping items must start at the same column'), at(14, 1, 'All mapping items must start at the same column')]);
+    });
+
+    it('keeps the good document of a file where another document fails the schema', () => {
+      const text = yaml(...HEADER, 'steps: [{ id: a, run: "true" }]', '---', ...HEADER, 'steps: [{ id: a, run: "true", timeout: soon }]');
+      const { resources, errors } = parseResources(text, FILE);
+      expect(resources).toHaveLength(1);
+      expect(errors).toEqual([at(11, 40, 'steps[0].timeout: must be a duration such as 500ms, 30s, 15m, 2h (got "soon")')]);
+    });
+  });
+
+  describe('schema errors', () => {
+    it('names file, line and column of a bad timeout', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    run: "true"', '  - id: b', '    run: "true"', '    timeout: 5x');
+      expect(errorsIn(text)).toEqual([at(10, 14, 'steps[1].timeout: must be a duration such as 500ms, 30s, 15m, 2h (got "5x")')]);
+    });
+
+    it('points at the mapping that lacks a required field', () => {
+      const text = yaml('apiVersion: baton/v1', 'kind: Runbook', 'id: web.test', 'steps:', '  - run: "true"');
+      expect(errorsIn(text)).toEqual([at(1, 1, 'missing required field "title"'), at(5, 5, 'steps[0]: missing required field "id"')]);
+    });
+
+    it('points at the key of a field written without a value', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    run: "true"', '    timeout:');
+      expect(errorsIn(text)).toEqual([at(8, 5, 'steps[0].timeout: must be a string (got an empty value)')]);
+    });
+
+    it('names an unknown field at its key', () => {
+      const text = yaml(...HEADER, 'owner: ops', 'steps:', '  - id: a', '    run: "true"', '    timout: 5s');
+      expect(errorsIn(text)).toEqual([at(5, 1, 'unknown field "owner"'), at(9, 5, 'steps[0]: unknown field "timout"')]);
+    });
+
+    it('lists the known kinds for an unknown kind', () => {
+      expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Playbook', 'id: web.test'))).toEqual([at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook')]);
+    });
+
+    it('asks for a kind when there is none', () => {
+      expect(errorsIn(yaml('apiVersion: baton/v1', 'id: web.test'))).toEqual([at(1, 1, 'missing required field "kind" (known kinds: Runbook)')]);
+    });
+
+    it('refuses a document that is not a mapping', () => {
+      expect(errorsIn(yaml('- id: web.test'))).toEqual([at(1, 1, 'a resource must be a mapping with apiVersion, kind and id (got a list)')]);
+    });
+
+    it('names the expected apiVersion', () => {
+      expect(errorsIn(yaml('apiVersion: baton/v2', ...HEADER.slice(1), 'steps: [{ id: a, run: "true" }]'))).toEqual([at(1, 13, 'apiVersion: must be "baton/v1" (got "baton/v2")')]);
+    });
+
+    it('explains the id format', () => {
+      expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Runbook', 'id: RestartNginx', 'title: Test', 'steps: [{ id: a, run: "true" }]'))).toEqual([
+        at(3, 5, 'id: must be <namespace>.<name> in lower case, e.g. web.restart-nginx (got "RestartNginx")'),
+      ]);
+    });
+
+    it('lists the parameter types for an unknown one', () => {
+      const text = yaml(...HEADER, 'params:', '  count: { type: int }', 'steps: [{ id: a, run: "true" }]');
+      expect(errorsIn(text)).toEqual([at(6, 18, 'params.count.type: must be one of string, integer, number, boolean, enum (got "int")')]);
+    });
+
+    it('refuses a parameter name that is not an identifier, at the name', () => {
+      const text = yaml(...HEADER, 'params:', '  Count: { type: integer }', 'steps: [{ id: a, run: "true" }]');
+      expect(errorsIn(text)).toEqual([at(6, 3, 'params: invalid name: must be lower-case letters, digits, "-" or "_" (got "Count")')]);
+    });
+
+    it('refuses an empty step list', () => {
+      expect(errorsIn(yaml(...HEADER, 'steps: []'))).toEqual([at(5, 8, 'steps: must not be empty')]);
+    });
+
+    it('names the wrong type of a field', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    run: "true"', '    retry: { attempts: "three" }');
+      expect(errorsIn(text)).toEqual([at(8, 24, 'steps[0].retry.attempts: must be a number (got "three")')]);
+    });
+
+    it('refuses an HTTP call to something that is not a URL', () => {
+      const text = yaml(...HEADER, 'steps: [{ id: a, run: "true" }]', 'onFailure:', '  - id: notify', '    on: portal', '    http: { url: chat-hook }');
+      expect(errorsIn(text)).toEqual([at(9, 18, 'onFailure[0].http.url: must be a URL such as https://chat.example/hook (got "chat-hook")')]);
+    });
+  });
+
+  describe('step graph', () => {
+    it('refuses a step id used twice, across steps and onFailure', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    run: "true"', 'onFailure:', '  - id: a', '    run: "true"');
+      expect(errorsIn(text)).toEqual([at(9, 9, 'onFailure[0].id: duplicate step id "a" (already used by steps[0])')]);
+    });
+
+    it('names a need that no step has', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: drain', '    run: "true"', '  - id: restart', '    needs: [drian]', '    run: "true"');
+      expect(errorsIn(text)).toEqual([at(9, 13, 'steps[1].needs[0]: unknown step "drian" (known: drain, restart)')]);
+    });
+
+    it('refuses a need that crosses from steps into onFailure', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    run: "true"', '    needs: [cleanup]', 'onFailure:', '  - id: cleanup', '    run: "true"');
+      expect(errorsIn(text)).toEqual([at(8, 13, 'steps[0].needs[0]: "cleanup" is in onFailure; a step can only need steps of its own list (steps)')]);
+    });
+
+    it('names the steps of a cycle in needs', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    run: "true"', '    needs: [c]', '  - id: b', '    run: "true"', '    needs: [a]', '  - id: c', '    run: "true"', '    needs: [b]');
+      expect(errorsIn(text)).toEqual([at(8, 12, 'steps[0].needs: cycle in needs: a -> c -> b -> a')]);
+    });
+
+    it('refuses a step with neither run nor http', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    timeout: 5s');
+      expect(errorsIn(text)).toEqual([at(6, 5, 'steps[0]: a step needs "run" (a command for the nodes) or "http" (a call made by the portal)')]);
+    });
+
+    it('refuses a step with both run and http', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    on: portal', '    run: "true"', '    http: { url: "https://chat.example/hook" }');
+      expect(errorsIn(text)).toEqual([at(6, 5, 'steps[0]: a step has either "run" or "http", not both')]);
+    });
+
+    it('refuses http on a step that runs on the nodes', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    http: { url: "https://chat.example/hook" }');
+      expect(errorsIn(text)).toEqual([at(7, 11, 'steps[0].http: only steps with "on: portal" make HTTP calls; add "on: portal"')]);
+    });
+
+    it('refuses a command on the portal', () => {
+      const text = yaml(...HEADER, 'steps:', '  - id: a', '    on: portal', '    run: rm -rf /tmp/x');
+      expect(errorsIn(text)).toEqual([at(7, 9, 'steps[0].on: the portal runs no commands, so a step with "on: portal" needs "http" instead of "run"')]);
+    });
+  });
+
+  describe('parameters', () => {
+    const withParams = (...paramLines: string[]) => yaml(...HEADER, 'params:', ...paramLines, 'steps: [{ id: a, run: "true" }]');
+
+    it('refuses a default above the maximum', () => {
+      expect(errorsIn(withParams('  drain_seconds: { type: integer, default: 500, max: 300 }'))).toEqual([
+        at(6, 44, 'params.drain_seconds.default: must be at most 300 (got 500)'),
+      ]);
+    });
+
+    it('refuses a default that is not one of the enum values', () => {
+      expect(errorsIn(withParams('  channel: { type: enum, values: [stable, canary], default: beta }'))).toEqual([
+        at(6, 61, 'params.channel.default: must be one of stable, canary (got "beta")'),
+      ]);
+    });
+
+    it('refuses a default that fails the pattern', () => {
+      expect(errorsIn(withParams('  name:', '    type: string', '    pattern: "^[a-z]+$"', '    default: World'))).toEqual([
+        at(9, 14, 'params.name.default: must match ^[a-z]+$ (got "World")'),
+      ]);
+    });
+
+    it('refuses a default shorter than minLength', () => {
+      expect(errorsIn(withParams('  reason: { type: string, minLength: 5, default: "" }'))).toEqual([
+        at(6, 50, 'params.reason.default: must be at least 5 characters long (got 0)'),
+      ]);
+    });
+
+    it('refuses a pattern that is not a regular expression', () => {
+      expect(errorsIn(withParams('  name: { type: string, pattern: "^[a-z+$" }'))).toEqual([
+        at(6, 34, 'params.name.pattern: not a valid regular expression: Unterminated character class'),
+      ]);
+    });
+
+    it('refuses min above max', () => {
+      expect(errorsIn(withParams('  ratio: { type: number, min: 5, max: 1 }'))).toEqual([at(6, 31, 'params.ratio.min: 5 is greater than max 1')]);
+    });
+
+    it('refuses a parameter that would set PATH', () => {
+      expect(errorsIn(withParams('  path: { type: string }'))).toEqual([
+        at(6, 3, 'params.path: would set the reserved environment variable PATH; choose another name'),
+      ]);
+    });
+
+    it('refuses two parameters that become the same environment variable', () => {
+      expect(errorsIn(withParams('  dry-run: { type: boolean }', '  dry_run: { type: boolean }'))).toEqual([
+        at(7, 3, 'params.dry_run: "dry-run" and "dry_run" would both set the environment variable DRY_RUN'),
+      ]);
+    });
+  });
+
+  describe('targets', () => {
+    it('refuses local: true together with names or labels', () => {
+      const text = yaml(...HEADER, 'targets:', '  local: true', '  labels: { role: web }', 'steps: [{ id: a, run: "true" }]');
+      expect(errorsIn(text)).toEqual([
+        at(6, 10, 'targets.local: "local: true" means the portal\'s own host and cannot be combined with "names" or "labels"'),
+      ]);
+    });
+  });
+
+  it('reports every problem of a document in file order', () => {
+    const text = yaml(
+      ...HEADER,
+      'params:',
+      '  retries: { type: integer, default: -1, min: 0 }',
+      'steps:',
+      '  - id: a',
+      '    run: "true"',
+      '    needs: [ghost]',
+      '  - id: a',
+      '    run: "true"',
+    );
+    expect(errorsIn(text)).toEqual([
+      at(6, 38, 'params.retries.default: must be at least 0 (got -1)'),
+      at(10, 13, 'steps[0].needs[0]: unknown step "ghost" (known: a)'),
+      at(11, 9, 'steps[1].id: duplicate step id "a" (already used by steps[0])'),
+    ]);
+  });
+});
