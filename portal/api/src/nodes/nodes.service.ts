@@ -34,7 +34,7 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
     } else {
       await this.nodes.update({ name: LOCAL_NODE }, { status: 'offline' });
     }
-    this.flushTimer = setInterval(() => void this.flushLiveness().catch(() => undefined), this.config.heartbeatMs);
+    this.flushTimer = setInterval(() => void this.flushLiveness().catch(() => undefined), this.config.heartbeatMs).unref();
   }
 
   onApplicationShutdown(): void {
