@@ -8,17 +8,8 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { NODE_NAME_PATTERN } from '@baton/shared';
 import { Agent } from './agent';
+import { parseLabels } from './labels';
 import { createLogger } from './log';
-
-export function parseLabels(text: string): Record<string, string> {
-  const labels: Record<string, string> = {};
-  for (const pair of text.split(',').map((p) => p.trim()).filter(Boolean)) {
-    const eq = pair.indexOf('=');
-    if (eq <= 0) throw new Error(`label "${pair}" must look like key=value`);
-    labels[pair.slice(0, eq).trim()] = pair.slice(eq + 1).trim();
-  }
-  return labels;
-}
 
 async function main(): Promise<void> {
   const { values } = parseArgs({

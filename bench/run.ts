@@ -1,0 +1,124 @@
+/**
+ * `npm run bench`: end-to-end dispatch latency (API request -> execution stored as succeeded) on one agent, and
+ * fan-out of one step to a swarm of 200 agents, on the real NATS and PostgreSQL. Prints a table and writes
+ * bench/results/latest.json.
+ */
+import 'reflect-metadata';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ExecutionsService } from '../portal/api/src/executions/executions.service';
+import { createTestEnv, destroyTestEnv, startPortal, type Portal, type TestEnv } from '../portal/api/test/harness';
+
+const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 300);
+const FANOUT_NODES = Number(process.env.BENCH_FANOUT_NODES ?? 200);
+const ROOT = join(__dirname, '..');
+
+async function main(): Promise<void> {
+  const env = await createTestEnv(join(__dirname, 'runbooks'));
+  const portal = await startPortal(env, { BATON_LOG_LEVEL: 'error', BATON_HEARTBEAT_MS: '2000' });
+  const executions = portal.app.get(ExecutionsService);
+  const swarms: ChildProcess[] = [];
+  try {
+    swarms.push(await startSwarm(env, 1, 'bench=latency'));
+    const latency = await measureLatency(portal, executions);
+    swarms.push(await startSwarm(env, FANOUT_NODES, 'bench=fanout'));
+    const fanout = await measureFanout(portal, executions);
+    const results = {
+      date: new Date().toISOString(),
+      machine: { cpus: require('node:os').cpus().length, node: process.version },
+      latency,
+      fanout,
+    };
+    console.table({
+      'latency p50 (ms)': latency.p50Ms,
+      'latency p99 (ms)': latency.p99Ms,
+      'latency runs': latency.runs,
+      'fan-out nodes': fanout.nodes,
+      'fan-out wall (ms)': fanout.wallMs,
+    });
+    mkdirSync(join(__dirname, 'results'), { recursive: true });
+    writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+  } finally {
+    for (const swarm of swarms) swarm.kill('SIGTERM');
+    await portal.close();
+    await destroyTestEnv(env);
+  }
+}
+
+/** Time from the POST to the moment the portal has stored the execution as succeeded. */
+async function measureLatency(portal: Portal, executions: ExecutionsService) {
+  await portal.waitForNodes(['swarm-000'], 30_000);
+  const samples: number[] = [];
+  for (let i = 0; i < LATENCY_RUNS + 20; i++) {
+    const started = performance.now();
+    const finished = waitForFinish(executions);
+    const id = await portal.run('bench.noop', {});
+    const status = await finished(id);
+    if (status !== 'succeeded') throw new Error(`benchmark run ${id} ended ${status}`);
+    if (i >= 20) samples.push(performance.now() - started); // the first runs warm up caches and JIT
+  }
+  samples.sort((a, b) => a - b);
+  const pct = (p: number) => round(samples[Math.min(samples.length - 1, Math.floor((p / 100) * samples.length))]);
+  return { runs: samples.length, p50Ms: pct(50), p90Ms: pct(90), p99Ms: pct(99), maxMs: round(samples.at(-1)!) };
+}
+
+async function measureFanout(portal: Portal, executions: ExecutionsService) {
+  const names = Array.from({ length: FANOUT_NODES }, (_, i) => `swarm-${String(i).padStart(3, '0')}`);
+  await portal.waitForNodes(names, 120_000);
+  const runs: number[] = [];
+  for (let i = 0; i < 3; i++) {
+    const started = performance.now();
+    const finished = waitForFinish(executions);
+    const id = await portal.run('bench.noop', { targets: { labels: { bench: 'fanout' } } });
+    const status = await finished(id);
+    if (status !== 'succeeded') throw new Error(`fan-out run ${id} ended ${status}`);
+    const execution = await portal.request('GET', `/api/v1/executions/${id}`);
+    const succeeded = execution.body.nodes.filter((n: { status: string }) => n.status === 'succeeded').length;
+    if (succeeded !== FANOUT_NODES) throw new Error(`fan-out: ${succeeded} of ${FANOUT_NODES} nodes succeeded`);
+    runs.push(performance.now() - started);
+  }
+  return { nodes: FANOUT_NODES, wallMs: round(Math.min(...runs)), runsMs: runs.map(round) };
+}
+
+/** Subscribes before the run starts, so a fast execution cannot finish unseen. */
+function waitForFinish(executions: ExecutionsService): (id: string) => Promise<string> {
+  const seen = new Map<string, string>();
+  const waiters = new Map<string, (status: string) => void>();
+  const listener = ({ executionId, status }: { executionId: string; status: string }) => {
+    seen.set(executionId, status);
+    waiters.get(executionId)?.(status);
+  };
+  executions.events.on('executionFinished', listener);
+  return (id) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`execution ${id} did not finish in 60 s`)), 60_000);
+      const done = (status: string) => {
+        clearTimeout(timer);
+        executions.events.off('executionFinished', listener);
+        resolve(status);
+      };
+      if (seen.has(id)) done(seen.get(id)!);
+      else waiters.set(id, done);
+    });
+}
+
+function startSwarm(env: TestEnv, count: number, labels: string): Promise<ChildProcess> {
+  const child = spawn(process.execPath, ['-r', join(ROOT, 'scripts/register.js'), join(__dirname, 'swarm.ts'), String(count), env.prefix, labels], {
+    cwd: ROOT,
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  return new Promise((resolve, reject) => {
+    child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
+    child.once('exit', (code) => reject(new Error(`swarm exited with ${code}`)));
+  });
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exit(1);
+});
