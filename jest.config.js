@@ -18,7 +18,7 @@ module.exports = {
     '^@baton/shared$': '<rootDir>/shared/src/index.ts',
     '^@baton/shared/node$': '<rootDir>/shared/src/node.ts',
   },
-  roots: ['<rootDir>/shared', '<rootDir>/agent', '<rootDir>/portal/api', '<rootDir>/bench'],
+  roots: ['<rootDir>/shared', '<rootDir>/agent', '<rootDir>/portal/api'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,
