@@ -68,7 +68,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
 
     const id = randomUUID();
     const timeoutMs = parseDuration(runbook.timeout ?? this.config.defaultTimeout);
-    await this.executions.create({
+    const { execution, nodeRuns } = await this.executions.create({
       execution: {
         id,
         runbookId: runbook.id,
@@ -82,10 +82,10 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
       nodes: nodes.map((n) => ({ id: randomUUID(), node: n.name, executor: n.executor })),
     });
     const plan = nodePlan(runbook, paramsToEnv(params.values), timeoutMs);
-    void this.orchestrate(id, plan, targets).catch((err) => {
+    void this.orchestrate(id, nodeRuns, plan, targets).catch((err) => {
       if (!this.isShuttingDown) this.logger.error({ err, executionId: id }, 'orchestration failed');
     });
-    return this.executions.get(id);
+    return execution;
   }
 
   async cancel(executionId: string, reason: string): Promise<Execution> {
@@ -101,8 +101,8 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   /** Sends the plan to the nodes in rolling batches, waiting for node runs to end before starting more. */
-  private async orchestrate(executionId: string, plan: NodePlan, targets: Targets): Promise<void> {
-    const queue = await this.executions.nodeRunsOf(executionId);
+  private async orchestrate(executionId: string, nodeRuns: NodeRun[], plan: NodePlan, targets: Targets): Promise<void> {
+    const queue = [...nodeRuns];
     const concurrency = targets.concurrency ?? queue.length;
     const maxFailures = targets.maxFailures ?? Infinity;
     const active = new Set<string>();
@@ -111,8 +111,9 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     const onFinished = ({ executionId: id }: { executionId: string }) => id === executionId && wake();
     this.executions.events.on('nodeRunFinished', onFinished);
     try {
-      for (;;) {
-        const stopReason = await this.stopReason(executionId, failures, maxFailures);
+      for (let round = 0; ; round++) {
+        // A just-created execution cannot have been cancelled yet: skip the database on the first round.
+        const stopReason = round === 0 ? undefined : await this.stopReason(executionId, failures, maxFailures);
         while (!stopReason && queue.length > 0 && active.size < concurrency) {
           const run = queue.shift()!;
           active.add(run.id);

@@ -8,7 +8,7 @@ import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMes
 import { NodeEvent, nodeEventSchema } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { NatsService } from '../core/nats.service';
-import { ExecutionsService } from '../executions/executions.service';
+import { ExecutionsService, type ReportedEvent } from '../executions/executions.service';
 
 const CONSUMER = 'baton-portal';
 const RETRY_DELAY_MS = 1000;
@@ -66,8 +66,8 @@ export class EventIngestService implements OnApplicationBootstrap, OnApplication
   }
 
   private async store(batch: JsMsg[]): Promise<void> {
-    // Grouped by subject (execution and node): each group is checked against the node that sent it.
-    const bySubject = new Map<string, { msgs: JsMsg[]; events: NodeEvent[] }>();
+    const events: ReportedEvent[] = [];
+    const stored: JsMsg[] = [];
     for (const msg of batch) {
       const event = decode(msg);
       if (!event) {
@@ -75,20 +75,16 @@ export class EventIngestService implements OnApplicationBootstrap, OnApplication
         msg.term();
         continue;
       }
-      const group = bySubject.get(msg.subject) ?? { msgs: [], events: [] };
-      group.msgs.push(msg);
-      group.events.push(event);
-      bySubject.set(msg.subject, group);
+      // The subject ends with the sending node's name: NATS permissions keep an agent to its own subjects.
+      events.push({ event, node: msg.subject.split('.').at(-1)! });
+      stored.push(msg);
     }
-    for (const [subject, { msgs, events }] of bySubject) {
-      const [executionId, node] = subject.split('.').slice(-2);
-      try {
-        await this.executions.applyEvents(executionId, await this.executions.eventsOfKnownNodeRuns(executionId, events, node));
-        for (const msg of msgs) msg.ack();
-      } catch (err) {
-        this.logger.error({ executionId, node, err: String(err) }, 'could not store node events; will retry');
-        for (const msg of msgs) msg.nak(RETRY_DELAY_MS);
-      }
+    try {
+      await this.executions.applyEvents(events);
+      for (const msg of stored) msg.ack();
+    } catch (err) {
+      this.logger.error({ events: events.length, err: String(err) }, 'could not store node events; will retry');
+      for (const msg of stored) msg.nak(RETRY_DELAY_MS);
     }
   }
 }

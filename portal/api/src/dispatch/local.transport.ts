@@ -20,7 +20,7 @@ export class LocalTransport implements Transport {
   }
 
   async dispatch(order: DispatchOrder): Promise<DispatchResult> {
-    const writer = new EventWriter((events) => this.executions.applyEvents(order.executionId, events));
+    const writer = new EventWriter((events) => this.executions.applyEvents(events.map((event) => ({ event, node: order.node }))));
     const executor = new NodeRunExecutor({ nodeRunId: order.nodeRunId, plan: order.plan, emit: (e) => writer.push(e) });
     this.running.set(order.nodeRunId, executor);
     executor

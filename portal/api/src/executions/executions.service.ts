@@ -24,6 +24,12 @@ export interface NewExecution {
   nodes: { id: string; node: string; executor: string }[];
 }
 
+/** A node event as received, with the node that sent it (from the NATS subject, or `local`). */
+export interface ReportedEvent {
+  event: NodeEvent;
+  node: string;
+}
+
 export interface ExecutionQuery {
   runbook?: string;
   status?: ExecutionStatus;
@@ -53,15 +59,19 @@ export class ExecutionsService {
     this.events.setMaxListeners(0);
   }
 
-  async create({ execution, nodes }: NewExecution): Promise<void> {
+  /** Stores a new execution, already running, with its node runs queued; returns both as stored. */
+  async create({ execution, nodes }: NewExecution): Promise<{ execution: Execution; nodeRuns: NodeRun[] }> {
+    const now = new Date();
+    const record = this.executions.create({ ...execution, status: 'running', reason: null, createdAt: now, startedAt: now, finishedAt: null, cancelRequestedAt: null });
+    const nodeRuns = nodes.map((n, position) =>
+      this.nodeRuns.create({ id: n.id, executionId: execution.id, node: n.node, executor: n.executor, position, status: 'queued', reason: null, dispatchedAt: null, startedAt: null, finishedAt: null }),
+    );
     await this.db.transaction(async (tx) => {
-      await tx.insert(Execution, { ...execution, status: 'running', startedAt: new Date() });
-      await tx.insert(
-        NodeRun,
-        nodes.map((n, position) => ({ id: n.id, executionId: execution.id, node: n.node, executor: n.executor, position, status: 'queued' as const })),
-      );
+      await tx.insert(Execution, record);
+      await tx.insert(NodeRun, nodeRuns);
     });
     this.metrics.executionsStarted.inc({ trigger: execution.trigger.type });
+    return { execution: record, nodeRuns };
   }
 
   async get(id: string): Promise<Execution> {
@@ -117,8 +127,13 @@ export class ExecutionsService {
 
   /** Ends a node run (from outside its own events: unreachable, lost, refused...) and, if it was the last, the execution. */
   async endNodeRun(executionId: string, nodeRunId: string, to: NodeRunStatus, reason: string): Promise<boolean> {
-    const moved = await this.moveNodeRun(nodeRunId, to, reason);
-    if (moved) await this.afterNodeRunFinished(executionId, nodeRunId, to);
+    const finishedExecutions: { executionId: string; status: ExecutionStatus }[] = [];
+    const moved = await this.db.transaction(async (tx) => {
+      if (!(await this.moveNodeRun(nodeRunId, to, reason, tx))) return false;
+      finishedExecutions.push(...(await this.finishCompleted(tx, [executionId])));
+      return true;
+    });
+    if (moved) this.announce([{ executionId, nodeRunId, status: to }], finishedExecutions);
     return moved;
   }
 
@@ -137,59 +152,68 @@ export class ExecutionsService {
   }
 
   /**
-   * Stores a batch of node events in one transaction. An event already stored (same node run and seq) is
-   * skipped, so JetStream redelivery or an agent re-sending its spool changes nothing.
+   * Stores a batch of node events (from any executions and nodes) in one transaction. An event already stored
+   * (same node run and seq) is skipped, so JetStream redelivery or an agent re-sending its spool changes
+   * nothing. An event is only accepted from the node its node run belongs to: an agent speaks for itself only.
    */
-  async applyEvents(executionId: string, events: NodeEvent[]): Promise<void> {
-    const finished: { nodeRunId: string; status: NodeRunStatus }[] = [];
-    let hasLogs = false;
+  async applyEvents(batch: ReportedEvent[]): Promise<void> {
+    if (batch.length === 0) return;
+    const finishedRuns: { executionId: string; nodeRunId: string; status: NodeRunStatus }[] = [];
+    const finishedExecutions: { executionId: string; status: ExecutionStatus }[] = [];
+    const withLogs = new Set<string>();
     await this.db.transaction(async (tx) => {
-      for (const event of events) {
-        const isNew = await this.recordEvent(tx, event);
-        if (!isNew) continue;
-        if (event.type === 'step.log') hasLogs = true;
+      const accepted = await this.acceptedEvents(tx, batch);
+      const fresh = await this.recordNew(tx, accepted);
+      for (const { event, executionId } of fresh) {
+        if (event.type === 'step.log') withLogs.add(executionId);
         const ended = await this.applyEvent(tx, event);
-        if (ended) finished.push(ended);
+        if (ended) finishedRuns.push({ executionId, nodeRunId: event.nodeRunId, status: ended });
       }
+      if (finishedRuns.length) finishedExecutions.push(...(await this.finishCompleted(tx, finishedRuns.map((r) => r.executionId))));
     });
-    if (hasLogs) this.events.emit('logAppended', { executionId });
-    for (const { nodeRunId, status } of finished) await this.afterNodeRunFinished(executionId, nodeRunId, status);
+    for (const executionId of withLogs) this.events.emit('logAppended', { executionId });
+    this.announce(finishedRuns, finishedExecutions);
   }
 
-  /**
-   * Keeps only events of node runs that belong to this execution and this node: an agent can only speak for
-   * its own runs, and an event for a run we never created is dropped rather than failing the batch.
-   */
-  async eventsOfKnownNodeRuns(executionId: string, events: NodeEvent[], node: string): Promise<NodeEvent[]> {
-    const ids = [...new Set(events.map((e) => e.nodeRunId))];
-    const known = await this.nodeRuns.find({ where: { id: In(ids), executionId, node }, select: { id: true } });
-    const knownIds = new Set(known.map((r) => r.id));
-    const dropped = events.filter((e) => !knownIds.has(e.nodeRunId));
-    if (dropped.length) this.logger.warn({ executionId, node, dropped: dropped.length }, 'dropping events of unknown node runs');
-    return events.filter((e) => knownIds.has(e.nodeRunId));
+  private async acceptedEvents(tx: EntityManager, batch: ReportedEvent[]): Promise<(ReportedEvent & { executionId: string })[]> {
+    const ids = [...new Set(batch.map((b) => b.event.nodeRunId))];
+    const runs: { id: string; executionId: string; node: string }[] = await tx.query(
+      `SELECT id, execution_id AS "executionId", node FROM node_runs WHERE id = ANY($1::uuid[])`,
+      [ids],
+    );
+    const byId = new Map(runs.map((r) => [r.id, r]));
+    const accepted = batch.flatMap((b) => {
+      const run = byId.get(b.event.nodeRunId);
+      return run && run.node === b.node ? [{ ...b, executionId: run.executionId }] : [];
+    });
+    if (accepted.length < batch.length) this.logger.warn({ dropped: batch.length - accepted.length }, 'dropping events of unknown node runs or from the wrong node');
+    return accepted;
   }
 
-  private async recordEvent(tx: EntityManager, event: NodeEvent): Promise<boolean> {
-    const isLog = event.type === 'step.log';
-    const rows: unknown[] = await tx.query(
+  /** Inserts the events in one statement; returns those not stored before, in their original order. */
+  private async recordNew<T extends { event: NodeEvent }>(tx: EntityManager, items: T[]): Promise<T[]> {
+    if (items.length === 0) return [];
+    const column = <V>(pick: (e: NodeEvent) => V) => items.map((i) => pick(i.event));
+    const rows: { node_run_id: string; seq: number }[] = await tx.query(
       `INSERT INTO node_events (node_run_id, seq, type, step_id, attempt, stream, data, at)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, to_timestamp($8 / 1000.0))
-       ON CONFLICT DO NOTHING RETURNING seq`,
+       SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::text[], $5::int[], $6::text[], $7::text[], $8::timestamptz[])
+       ON CONFLICT DO NOTHING RETURNING node_run_id, seq`,
       [
-        event.nodeRunId,
-        event.seq,
-        event.type,
-        'stepId' in event ? event.stepId : null,
-        'attempt' in event ? event.attempt : null,
-        isLog ? event.stream : null,
-        isLog ? event.data : null,
-        event.at,
+        column((e) => e.nodeRunId),
+        column((e) => e.seq),
+        column((e) => e.type),
+        column((e) => ('stepId' in e ? e.stepId : null)),
+        column((e) => ('attempt' in e ? e.attempt : null)),
+        column((e) => (e.type === 'step.log' ? e.stream : null)),
+        column((e) => (e.type === 'step.log' ? e.data : null)),
+        column((e) => new Date(e.at).toISOString()),
       ],
     );
-    return rows.length > 0;
+    const inserted = new Set(rows.map((r) => `${r.node_run_id}:${r.seq}`));
+    return items.filter((i) => inserted.has(`${i.event.nodeRunId}:${i.event.seq}`));
   }
 
-  private async applyEvent(tx: EntityManager, event: NodeEvent): Promise<{ nodeRunId: string; status: NodeRunStatus } | undefined> {
+  private async applyEvent(tx: EntityManager, event: NodeEvent): Promise<NodeRunStatus | undefined> {
     const at = new Date(event.at);
     switch (event.type) {
       case 'step.started':
@@ -209,41 +233,52 @@ export class ExecutionsService {
           [event.nodeRunId, event.stepId, event.attempt, event.status, event.exitCode, JSON.stringify(event.outputs), event.error ?? null, at],
         );
         return undefined;
-      case 'node.finished': {
-        const moved = await this.moveNodeRun(event.nodeRunId, event.status, event.reason, tx);
-        return moved ? { nodeRunId: event.nodeRunId, status: event.status } : undefined;
-      }
+      case 'node.finished':
+        return (await this.moveNodeRun(event.nodeRunId, event.status, event.reason, tx)) ? event.status : undefined;
       case 'step.log':
         return undefined;
     }
   }
 
-  /** When the last node run of an execution ends, the execution ends too, with an outcome derived from them all. */
-  private async afterNodeRunFinished(executionId: string, nodeRunId: string, status: NodeRunStatus): Promise<void> {
-    this.events.emit('nodeRunFinished', { executionId, nodeRunId, status });
-    const runs = await this.nodeRuns.find({ where: { executionId }, select: { status: true, node: true } });
-    if (!runs.every((r) => isTerminalNodeRun(r.status))) return;
-    const execution = await this.get(executionId);
-    const outcome = executionOutcome(runs.map((r) => r.status), execution.cancelRequestedAt !== null);
-    const failedNodes = runs.filter((r) => r.status !== 'succeeded').map((r) => `${r.node} ${r.status}`);
-    await this.finish(executionId, outcome, failedNodes.length ? failedNodes.join(', ') : undefined);
+  /** Ends every given execution whose node runs have all ended, with an outcome derived from them all. */
+  private async finishCompleted(tx: EntityManager, executionIds: string[]): Promise<{ executionId: string; status: ExecutionStatus }[]> {
+    const rows: { executionId: string; nodes: { node: string; status: NodeRunStatus }[]; cancelRequested: boolean }[] = await tx.query(
+      `SELECT r.execution_id AS "executionId", json_agg(json_build_object('node', r.node, 'status', r.status)) AS nodes,
+              bool_or(e.cancel_requested_at IS NOT NULL) AS "cancelRequested"
+         FROM node_runs r JOIN executions e ON e.id = r.execution_id
+        WHERE r.execution_id = ANY($1::uuid[]) AND e.status IN ('queued', 'running', 'waiting')
+        GROUP BY r.execution_id`,
+      [[...new Set(executionIds)]],
+    );
+    const finished: { executionId: string; status: ExecutionStatus }[] = [];
+    for (const { executionId, nodes, cancelRequested } of rows) {
+      if (!nodes.every((n) => isTerminalNodeRun(n.status))) continue;
+      const status = executionOutcome(nodes.map((n) => n.status), cancelRequested);
+      const failedNodes = nodes.filter((n) => n.status !== 'succeeded').map((n) => `${n.node} ${n.status}`);
+      if (await this.finish(executionId, status, failedNodes.length ? failedNodes.join(', ') : undefined, tx)) finished.push({ executionId, status });
+    }
+    return finished;
+  }
+
+  /** Tells this process's listeners (orchestrators, live log streams) what ended, after the commit. */
+  private announce(runs: { executionId: string; nodeRunId: string; status: NodeRunStatus }[], executions: { executionId: string; status: ExecutionStatus }[]): void {
+    for (const run of runs) this.events.emit('nodeRunFinished', run);
+    for (const { executionId, status } of executions) {
+      this.metrics.executionsFinished.inc({ status });
+      this.logger.log({ executionId, status }, 'execution finished');
+      this.events.emit('executionFinished', { executionId, status });
+    }
   }
 
   /** Ends an execution; returns false if it had already ended. */
-  async finish(executionId: string, status: ExecutionStatus, reason?: string): Promise<boolean> {
-    const result = await this.executions
+  private async finish(executionId: string, status: ExecutionStatus, reason: string | undefined, tx: EntityManager): Promise<boolean> {
+    const result = await tx
       .createQueryBuilder()
-      .update()
+      .update(Execution)
       .set({ status, reason: reason ?? null, finishedAt: () => 'now()' })
       .where('id = :executionId AND status IN (:...from)', { executionId, from: executionStatesLeadingTo(status) })
       .execute();
-    const moved = (result.affected ?? 0) > 0;
-    if (moved) {
-      this.metrics.executionsFinished.inc({ status });
-      this.logger.log({ executionId, status, reason }, 'execution finished');
-      this.events.emit('executionFinished', { executionId, status });
-    }
-    return moved;
+    return (result.affected ?? 0) > 0;
   }
 
   /** Node runs still in a live state: for watchdogs. */

@@ -15,6 +15,8 @@ import { RunbookRecord, RunbookVersion } from './runbook.entity';
 export class RunbooksService implements OnApplicationBootstrap {
   private readonly logger = new Logger(RunbooksService.name);
   private loadErrors: LoadError[] = [];
+  /** Runbooks change only when loaded or saved, and every run reads one: keep them at hand. */
+  private readonly cache = new Map<string, RunbookRecord>();
 
   constructor(
     @InjectRepository(RunbookRecord) private readonly runbooks: Repository<RunbookRecord>,
@@ -48,7 +50,9 @@ export class RunbooksService implements OnApplicationBootstrap {
       content: runbook,
       sourceFile,
     });
-    return this.runbooks.save(record);
+    const saved = await this.runbooks.save(record);
+    this.cache.set(saved.id, saved);
+    return saved;
   }
 
   list(): Promise<RunbookRecord[]> {
@@ -56,8 +60,9 @@ export class RunbooksService implements OnApplicationBootstrap {
   }
 
   async get(id: string): Promise<RunbookRecord> {
-    const record = await this.runbooks.findOneBy({ id });
+    const record = this.cache.get(id) ?? (await this.runbooks.findOneBy({ id }));
     if (!record) throw new NotFoundException(`runbook "${id}" not found`);
+    this.cache.set(id, record);
     return record;
   }
 
