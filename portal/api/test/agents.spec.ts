@@ -2,6 +2,7 @@
  * The runbook loop over real NATS and PostgreSQL with real agent processes: fan-out, outputs, retries,
  * timeouts, onFailure, rolling batches, cancel, refused envelopes, a killed agent, a portal restart.
  */
+import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
@@ -122,6 +123,29 @@ describe('runbooks on agents over NATS', () => {
     expect(second).toMatchObject({ status: 'cancelled', reason: expect.stringContaining('maxFailures') });
     const logs = await portal.request('GET', `/api/v1/executions/${id}/logs`);
     expect(logs.text).toContain('cleanup after broken');
+  });
+
+  it('calls the portal-side onFailure hook once when an execution fails', async () => {
+    const calls: string[] = [];
+    const server = createServer((req, res) => {
+      let body = '';
+      req.on('data', (d) => (body += d));
+      req.on('end', () => {
+        calls.push(`${req.method} ${req.url} ${body}`);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((r) => server.listen(39517, '127.0.0.1', r));
+    try {
+      const id = await portal.run('test.notify', {});
+      expect((await portal.waitForEnd(id)).status).toBe('failed');
+      const deadline = Date.now() + 5000;
+      while (calls.length === 0 && Date.now() < deadline) await sleep(20);
+      await sleep(200);
+      expect(calls).toEqual(['POST /hook runbook failed']);
+    } finally {
+      server.close();
+    }
   });
 
   it('ends a step that runs past its timeout', async () => {

@@ -46,6 +46,12 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
   ) {}
 
   onApplicationBootstrap(): void {
+    // The replica whose update ended the execution hears this, so portal-side steps run once.
+    this.executions.events.on('executionFinished', ({ executionId, status }) => {
+      if (status === 'failed' || status === 'timed_out') {
+        void this.runPortalOnFailure(executionId).catch((err) => this.logger.error({ err, executionId }, 'portal onFailure steps failed'));
+      }
+    });
     this.watchdog = setInterval(() => void this.checkLiveRuns().catch((err) => this.logger.error({ err }, 'watchdog failed')), WATCHDOG_MS);
   }
 
@@ -155,6 +161,22 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     }
     this.logger.warn({ executionId, nodeRunId: run.id, node: run.node, reason: result.reason }, 'dispatch failed');
     await this.executions.endNodeRun(executionId, run.id, result.status, result.reason);
+  }
+
+  /** `onFailure` steps marked `on: portal` are HTTP calls the portal makes itself (a chat hook, a pager). */
+  private async runPortalOnFailure(executionId: string): Promise<void> {
+    const execution = await this.executions.get(executionId);
+    const runbook = await this.runbooks.version(execution.runbookHash);
+    for (const step of (runbook.onFailure ?? []).filter((s) => s.on === 'portal' && s.http)) {
+      const { method, url, headers, body } = step.http!;
+      const timeoutMs = step.timeout ? parseDuration(step.timeout) : 10_000;
+      try {
+        const res = await fetch(url, { method, headers, body, signal: AbortSignal.timeout(timeoutMs) });
+        this.logger.log({ executionId, step: step.id, status: res.status }, 'portal onFailure step called');
+      } catch (err) {
+        this.logger.warn({ executionId, step: step.id, err: String(err) }, 'portal onFailure step could not call its URL');
+      }
+    }
   }
 
   private transportFor(executor: string): Transport {

@@ -66,6 +66,13 @@ export class RunbooksService implements OnApplicationBootstrap {
     return record;
   }
 
+  /** The exact runbook an execution ran, by its content hash. */
+  async version(hash: string): Promise<Runbook> {
+    const version = await this.versions.findOneBy({ hash });
+    if (!version) throw new NotFoundException(`runbook version ${hash} not found`);
+    return version.content;
+  }
+
   errors(): LoadError[] {
     return this.loadErrors;
   }
