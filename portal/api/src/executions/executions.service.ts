@@ -66,10 +66,30 @@ export class ExecutionsService {
     const nodeRuns = nodes.map((n, position) =>
       this.nodeRuns.create({ id: n.id, executionId: execution.id, node: n.node, executor: n.executor, position, status: 'queued', reason: null, dispatchedAt: null, startedAt: null, finishedAt: null }),
     );
-    await this.db.transaction(async (tx) => {
-      await tx.insert(Execution, record);
-      await tx.insert(NodeRun, nodeRuns);
-    });
+    // One statement (atomic on its own): the execution and its node runs, in a single round trip.
+    await this.db.query(
+      `WITH e AS (
+         INSERT INTO executions (id, runbook_id, runbook_hash, status, trigger, actor, params, targets, timeout_ms, created_at, started_at)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $9) RETURNING id)
+       INSERT INTO node_runs (id, execution_id, node, executor, position, status)
+       SELECT n.id, (SELECT id FROM e), n.node, n.executor, n.position, 'queued'
+         FROM unnest($10::uuid[], $11::text[], $12::text[], $13::int[]) AS n(id, node, executor, position)`,
+      [
+        execution.id,
+        execution.runbookId,
+        execution.runbookHash,
+        JSON.stringify(execution.trigger),
+        execution.actor,
+        JSON.stringify(execution.params),
+        JSON.stringify(execution.targets),
+        execution.timeoutMs,
+        now,
+        nodeRuns.map((r) => r.id),
+        nodeRuns.map((r) => r.node),
+        nodeRuns.map((r) => r.executor),
+        nodeRuns.map((r) => r.position),
+      ],
+    );
     this.metrics.executionsStarted.inc({ trigger: execution.trigger.type });
     return { execution: record, nodeRuns };
   }

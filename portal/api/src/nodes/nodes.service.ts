@@ -78,7 +78,7 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
    * The nodes a run should target: `local`, names, or a label selector (all labels must match).
    * Named nodes are taken even when offline (they will end `unreachable`); label selection takes online ones only.
    */
-  async select(targets: Targets): Promise<NodeRecord[]> {
+  async select(targets: Targets): Promise<Pick<NodeRecord, 'name' | 'executor'>[]> {
     if (targets.local) {
       if (!this.config.isLocalNodeEnabled) throw new BadRequestException('targets: the local node is disabled (BATON_LOCAL_NODE=false)');
       return this.nodes.findBy({ name: LOCAL_NODE });
@@ -90,7 +90,10 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
       return targets.names.map((n) => found.find((f) => f.name === n)!);
     }
     const selector = targets.labels ?? {};
-    const candidates = await this.nodes.createQueryBuilder('n').where('n.labels @> :selector', { selector }).orderBy('n.name').getMany();
+    const candidates: Pick<NodeRecord, 'name' | 'executor'>[] = await this.nodes.query(
+      `SELECT name, executor FROM nodes WHERE labels @> $1::jsonb ORDER BY name`,
+      [JSON.stringify(selector)],
+    );
     return candidates.filter((n) => n.executor === 'local' ? this.config.isLocalNodeEnabled && Object.keys(selector).length > 0 : this.isAlive(n.name));
   }
 
