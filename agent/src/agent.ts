@@ -79,8 +79,13 @@ export class Agent {
         maxReconnectAttempts: -1,
       }));
     this.outbox = new EventOutbox(jetstream(this.nc), this.options.spoolFile, this.log);
-    this.subs.push(this.nc.subscribe(this.subjects.dispatch(this.name), { callback: (_e, msg) => this.onOrder(msg) }));
-    this.subs.push(this.nc.subscribe(this.subjects.cancel(this.name), { callback: (_e, msg) => this.onOrder(msg) }));
+    for (const subject of [this.subjects.dispatch(this.name), this.subjects.cancel(this.name)]) {
+      const callback = (err: Error | null, msg: Msg) => {
+        if (err) return this.log.error({ subject, err: String(err) }, 'subscription failed: check this agent\'s NATS permissions');
+        this.onOrder(msg);
+      };
+      this.subs.push(this.nc.subscribe(subject, { callback }));
+    }
     const heartbeatMs = await this.register();
     this.heartbeatTimer = setInterval(() => this.heartbeat(), heartbeatMs);
     this.watchReconnects();

@@ -117,3 +117,33 @@ describe('NodeRunExecutor', () => {
     expect(streams).toEqual(expect.arrayContaining(['stdout', 'stderr']));
   });
 });
+
+describe('NodeRunExecutor onFailure steps', () => {
+  it('run after a cancel and can themselves be cancelled', async () => {
+    const events: NodeEvent[] = [];
+    const executor = new NodeRunExecutor({
+      nodeRunId: 'nr-2',
+      plan: { steps: [{ id: 'long', run: 'sleep 30' }], onFailure: [{ id: 'cleanup', run: 'echo cleaning; sleep 30' }], env: {} },
+      emit: (e) => events.push(e),
+    });
+    const done = executor.run();
+    setTimeout(() => executor.cancel('first cancel'), 150);
+    const cleanupStarted = () => events.some((e) => e.type === 'step.started' && e.stepId === 'cleanup');
+    while (!cleanupStarted()) await new Promise((r) => setTimeout(r, 20));
+    executor.cancel('second cancel');
+    expect(await done).toBe('cancelled');
+    expect(events.find((e) => e.type === 'step.finished' && e.stepId === 'cleanup')).toMatchObject({ status: 'cancelled' });
+  });
+
+  it('honour needs between onFailure steps', async () => {
+    const { log } = await execute(
+      plan([{ id: 'bad', run: 'exit 1' }], {
+        onFailure: [
+          { id: 'second', needs: ['first'], run: 'echo "second saw $STEP_FIRST_MARK"' },
+          { id: 'first', run: 'echo mark=1 >> "$BATON_OUTPUT"' },
+        ],
+      }),
+    );
+    expect(log).toContain('second saw 1');
+  });
+});

@@ -40,6 +40,8 @@ export function defaultBaseEnv(): Record<string, string> {
 export class NodeRunExecutor {
   private seq: number;
   private readonly abort = new AbortController();
+  /** Exists while onFailure steps run: a cancel or the deadline then stops them too. */
+  private onFailureAbort?: AbortController;
   private stopReason?: { status: 'cancelled' | 'timed_out'; reason: string };
   private readonly outputsEnv: Record<string, string> = {};
   private workdir = '';
@@ -64,7 +66,7 @@ export class NodeRunExecutor {
       : undefined;
     this.workdir = await mkdtemp(join(tmpdir(), 'baton-'));
     try {
-      const failed = await this.runDag(plan.steps);
+      const failed = await this.runDag(plan.steps, this.abort.signal);
       let outcome: NodeOutcome = 'succeeded';
       let reason: string | undefined;
       if (this.stopReason) {
@@ -86,13 +88,15 @@ export class NodeRunExecutor {
   }
 
   private stop(status: 'cancelled' | 'timed_out', reason: string): void {
-    if (this.stopReason) return;
-    this.stopReason = { status, reason };
-    this.abort.abort();
+    if (!this.stopReason) {
+      this.stopReason = { status, reason };
+      this.abort.abort();
+    }
+    this.onFailureAbort?.abort();
   }
 
   /** Runs the steps as their `needs` allow; returns the ids of the steps that failed. */
-  private async runDag(steps: Step[]): Promise<string[]> {
+  private async runDag(steps: Step[], signal: AbortSignal): Promise<string[]> {
     const status = new Map<string, StepStatus>();
     const running = new Map<string, Promise<void>>();
     const failed: string[] = [];
@@ -105,13 +109,13 @@ export class NodeRunExecutor {
         if (isDone(step.id) || running.has(step.id)) continue;
         const needs = step.needs ?? [];
         if (!needs.every(isDone)) continue;
-        if (this.stopReason || !needs.every(isGood)) {
+        if (signal.aborted || !needs.every(isGood)) {
           status.set(step.id, 'skipped');
           this.send({ type: 'step.finished', stepId: step.id, attempt: 0, status: 'skipped', exitCode: null, outputs: {} });
           skippedAny = true;
           continue;
         }
-        const work = this.runStep(step).then((result) => {
+        const work = this.runStep(step, signal).then((result) => {
           status.set(step.id, result);
           running.delete(step.id);
           if (result !== 'succeeded' && !step.continueOnError) failed.push(step.id);
@@ -128,17 +132,15 @@ export class NodeRunExecutor {
     return failed;
   }
 
+  /** onFailure steps run even after a cancel or timeout (to clean up), as a DAG of their own, stoppable by a further cancel. */
   private async runOnFailure(steps: Step[], failedSteps: string[]): Promise<void> {
-    // onFailure steps run even after a cancel or timeout, so they get their own, fresh abort signal.
     this.outputsEnv.BATON_FAILED_STEPS = failedSteps.join(',');
-    for (const step of steps) {
-      if (step.on === 'portal') continue;
-      await this.runStep(step, new AbortController().signal);
-    }
+    this.onFailureAbort = new AbortController();
+    await this.runDag(steps.filter((s) => s.on !== 'portal'), this.onFailureAbort.signal);
   }
 
   /** All attempts of one step; returns its final status. */
-  private async runStep(step: Step, signal = this.abort.signal): Promise<StepStatus> {
+  private async runStep(step: Step, signal: AbortSignal): Promise<StepStatus> {
     const attempts = step.retry?.attempts ?? 1;
     const backoffMs = step.retry?.backoff ? parseDuration(step.retry.backoff) : 1000;
     let status: StepStatus = 'failed';

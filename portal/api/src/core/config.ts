@@ -2,9 +2,8 @@
  * Configuration: environment variables read and validated once at start (see the table in README.md).
  * Nothing else reads process.env; tests build a config with `parseConfig({...})`.
  */
-import { join } from 'node:path';
 import { z } from 'zod';
-import { DEFAULT_EVENT_STREAM, DEFAULT_SUBJECT_PREFIX } from '@baton/shared';
+import { DEFAULT_EVENT_STREAM, DEFAULT_SUBJECT_PREFIX, isDuration } from '@baton/shared';
 
 const flag = (fallback: boolean) =>
   z
@@ -24,12 +23,12 @@ const envSchema = z.object({
   BATON_LOCAL_NODE: flag(true),
   BATON_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   BATON_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  BATON_JWT_TTL: z.string().default('1h'),
+  BATON_JWT_TTL: z.string().refine(isDuration, 'must be a duration such as 15m or 1h').default('1h'),
   BATON_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_SUBJECT_PREFIX),
   BATON_EVENT_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_EVENT_STREAM),
   BATON_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
   BATON_DISPATCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
-  BATON_DEFAULT_TIMEOUT: z.string().default('1h'),
+  BATON_DEFAULT_TIMEOUT: z.string().refine(isDuration, 'must be a duration such as 30m or 1h').default('1h'),
   BATON_WEB_DIR: z.string().optional(),
   BATON_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
 });
@@ -49,7 +48,6 @@ export function parseConfig(env: Record<string, string | undefined>) {
     databaseUrl: e.DATABASE_URL,
     nats: e.NATS_URL ? { url: e.NATS_URL, user: e.NATS_USER, password: e.NATS_PASSWORD, token: e.NATS_TOKEN } : undefined,
     dataDir: e.BATON_DATA_DIR,
-    embeddedDbDir: join(e.BATON_DATA_DIR, 'pgdata'),
     runbooksDir: e.RUNBOOKS_DIR,
     isLocalNodeEnabled: e.BATON_LOCAL_NODE,
     adminPassword: e.BATON_ADMIN_PASSWORD,

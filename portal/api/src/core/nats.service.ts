@@ -52,12 +52,12 @@ export class NatsService implements OnModuleInit, OnApplicationShutdown {
       storage: StorageType.File,
       duplicate_window: 10 * 60 * 1_000_000_000, // nanoseconds: agents may resend spooled events minutes later
     };
-    try {
-      await jsm.streams.info(stream.name);
-      await jsm.streams.update(stream.name, stream);
-    } catch {
-      await jsm.streams.add(stream);
-    }
+    const exists = await jsm.streams.info(stream.name).then(
+      () => true,
+      () => false,
+    );
+    if (exists) await jsm.streams.update(stream.name, stream);
+    else await jsm.streams.add(stream);
     this.logger.log({ url: nats.url, stream: stream.name }, 'connected to NATS');
   }
 

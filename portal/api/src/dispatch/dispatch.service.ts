@@ -35,6 +35,8 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
   private watchdog?: NodeJS.Timeout;
   private readonly bootedAt = Date.now();
   private isShuttingDown = false;
+  /** Node runs whose rolling batch is being driven by this process (the others' orchestrator is gone). */
+  private readonly orchestrated = new Set<string>();
 
   constructor(
     private readonly runbooks: RunbooksService,
@@ -109,6 +111,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
   /** Sends the plan to the nodes in rolling batches, waiting for node runs to end before starting more. */
   private async orchestrate(executionId: string, nodeRuns: NodeRun[], plan: NodePlan, targets: Targets): Promise<void> {
     const queue = [...nodeRuns];
+    for (const run of nodeRuns) this.orchestrated.add(run.id);
     const concurrency = targets.concurrency ?? queue.length;
     const maxFailures = targets.maxFailures ?? Infinity;
     const active = new Set<string>();
@@ -143,6 +146,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
       }
     } finally {
       this.executions.events.off('nodeRunFinished', onFinished);
+      for (const run of nodeRuns) this.orchestrated.delete(run.id);
     }
   }
 
@@ -202,11 +206,16 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private deadReason(run: NodeRun & { timeoutMs: number; createdAt: Date }, now: number): { status: NodeRunStatus; reason: string } | undefined {
-    if (now - new Date(run.createdAt).getTime() > run.timeoutMs + TIMEOUT_GRACE_MS) {
+    if (!run.dispatchedAt) {
+      // Waiting for its turn in a rolling batch is normal, unless the portal driving the batch is gone.
+      const isOrphan = !this.orchestrated.has(run.id) && now - this.bootedAt > this.nodes.silenceLimitMs;
+      return isOrphan ? { status: 'cancelled', reason: 'not started: the portal driving this execution stopped' } : undefined;
+    }
+    // The node enforces the runbook timeout from its own start; this is the backstop if it never reports.
+    if (now - new Date(run.dispatchedAt).getTime() > run.timeoutMs + TIMEOUT_GRACE_MS) {
       void this.transportFor(run.executor).cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason: 'runbook timeout' }).catch(() => undefined);
       return { status: 'timed_out', reason: `runbook timeout of ${run.timeoutMs} ms passed without the node reporting an end` };
     }
-    if (!run.dispatchedAt) return undefined;
     if (run.executor === 'local' && !this.local.isRunning(run.id)) {
       return { status: 'lost', reason: 'the portal restarted during the run on the local node' };
     }

@@ -30,8 +30,8 @@ export class NatsTransport implements Transport, OnApplicationBootstrap {
     if (!this.nats.isEnabled) return;
     const nc = this.nats.connection;
     // Registration is handled by one replica (queue group); heartbeats are heard by all, each tracks liveness.
-    nc.subscribe(this.nats.subjects.hello, { queue: 'baton-portal', callback: (_err, msg) => void this.onHello(msg) });
-    nc.subscribe(this.nats.subjects.heartbeatAll, { callback: (_err, msg) => this.onHeartbeat(msg) });
+    nc.subscribe(this.nats.subjects.hello, { queue: 'baton-portal', callback: (err, msg) => (err ? this.logger.error({ err }, 'hello subscription failed') : void this.onHello(msg)) });
+    nc.subscribe(this.nats.subjects.heartbeatAll, { callback: (err, msg) => (err ? this.logger.error({ err }, 'heartbeat subscription failed') : this.onHeartbeat(msg)) });
   }
 
   async dispatch(order: DispatchOrder): Promise<DispatchResult> {
@@ -83,8 +83,10 @@ export class NatsTransport implements Transport, OnApplicationBootstrap {
   }
 
   private onHeartbeat(msg: Msg): void {
+    // The subject, not the payload, says who is beating: NATS permissions let an agent publish only its own.
+    const node = msg.subject.split('.').at(-1)!;
     const beat = heartbeatSchema.safeParse(safeJson(msg));
-    if (beat.success) this.nodes.heartbeat(beat.data.node);
+    if (beat.success && beat.data.node === node) this.nodes.heartbeat(node);
   }
 }
 

@@ -1,8 +1,8 @@
 import { executionOutcome, executionStatesLeadingTo, isTerminalNodeRun, nodeRunStatesLeadingTo } from './state-machine';
 
 describe('execution state machine', () => {
-  it('lets a node run end lost only while it runs', () => {
-    expect(nodeRunStatesLeadingTo('lost')).toEqual(['running', 'waiting']);
+  it('lets a node run end lost only once dispatched or running', () => {
+    expect(nodeRunStatesLeadingTo('lost')).toEqual(['queued', 'running', 'waiting']);
   });
 
   it('lets a node run end unreachable only before it started', () => {

@@ -19,7 +19,7 @@ const EXECUTION_TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]>
 };
 
 const NODE_RUN_TRANSITIONS: Record<NodeRunStatus, readonly NodeRunStatus[]> = {
-  queued: ['running', 'failed', 'cancelled', 'unreachable', 'timed_out'],
+  queued: ['running', 'failed', 'cancelled', 'unreachable', 'timed_out', 'lost'],
   running: ['waiting', 'succeeded', 'failed', 'cancelled', 'timed_out', 'lost'],
   waiting: ['running', 'failed', 'cancelled', 'timed_out', 'lost'],
   succeeded: [],

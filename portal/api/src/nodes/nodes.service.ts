@@ -84,6 +84,9 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
       return this.nodes.findBy({ name: LOCAL_NODE });
     }
     if (targets.names?.length) {
+      if (targets.names.includes(LOCAL_NODE) && !this.config.isLocalNodeEnabled) {
+        throw new BadRequestException('targets.names: the local node is disabled (BATON_LOCAL_NODE=false)');
+      }
       const found = await this.nodes.findBy({ name: In(targets.names) });
       const missing = targets.names.filter((n) => !found.some((f) => f.name === n));
       if (missing.length) throw new BadRequestException(`targets.names: unknown node ${missing.map((m) => `"${m}"`).join(', ')}`);

@@ -5,7 +5,7 @@
 import { Inject, Injectable, Logger, NotFoundException, OnApplicationBootstrap } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
-import { Repository } from 'typeorm';
+import { In, IsNull, Not, Repository } from 'typeorm';
 import type { LoadError, Runbook } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { loadResourceDir } from './runbook-loader';
@@ -32,10 +32,27 @@ export class RunbooksService implements OnApplicationBootstrap {
     const { resources, errors } = await loadResourceDir(dir);
     this.loadErrors = errors;
     for (const error of errors) this.logger.warn(error, `skipped resource: ${error.file}:${error.line}:${error.column}: ${error.message}`);
+    const loaded = new Set<string>();
     for (const { resource, file } of resources) {
-      if (resource.kind === 'Runbook') await this.save(resource, file);
+      if (resource.kind !== 'Runbook') continue;
+      await this.save(resource, file);
+      loaded.add(resource.id);
     }
+    await this.forgetRemovedFromFiles(loaded);
     this.logger.log({ runbooks: resources.length, errors: errors.length, dir }, 'resources loaded');
+  }
+
+  /**
+   * A runbook that came from a file which no longer defines it (deleted, or now failing to load) is no longer
+   * runnable; its versions stay, so past executions still show what they ran.
+   */
+  private async forgetRemovedFromFiles(loaded: Set<string>): Promise<void> {
+    const fromFiles = await this.runbooks.find({ where: { sourceFile: Not(IsNull()) }, select: { id: true } });
+    const removed = fromFiles.map((r) => r.id).filter((id) => !loaded.has(id));
+    if (removed.length === 0) return;
+    await this.runbooks.delete({ id: In(removed) });
+    for (const id of removed) this.cache.delete(id);
+    this.logger.warn({ runbooks: removed }, 'runbooks no longer defined by their files were removed from the catalog');
   }
 
   /** Stores a runbook; an unchanged one keeps its version, a changed one gets a new version. */
