@@ -6,6 +6,7 @@
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ExecutionsService } from '../portal/api/src/executions/executions.service';
 import { createTestEnv, destroyTestEnv, startPortal, type Portal, type TestEnv } from '../portal/api/test/harness';
@@ -26,7 +27,7 @@ async function main(): Promise<void> {
     const fanout = await measureFanout(portal, executions);
     const results = {
       date: new Date().toISOString(),
-      machine: { cpus: require('node:os').cpus().length, node: process.version },
+      machine: { cpus: cpus().length, node: process.version },
       latency,
       fanout,
     };
@@ -104,10 +105,14 @@ function waitForFinish(executions: ExecutionsService): (id: string) => Promise<s
 }
 
 function startSwarm(env: TestEnv, count: number, labels: string): Promise<ChildProcess> {
-  const child = spawn(process.execPath, ['-r', join(ROOT, 'scripts/register.js'), join(__dirname, 'swarm.ts'), String(count), env.prefix, labels], {
-    cwd: ROOT,
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
+  const child = spawn(
+    process.execPath,
+    ['-r', join(ROOT, 'scripts/register.js'), join(__dirname, 'swarm.ts'), String(count), env.prefix, labels],
+    {
+      cwd: ROOT,
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (d: Buffer) => d.toString().includes('ready') && resolve(child));
     child.once('exit', (code) => reject(new Error(`swarm exited with ${code}`)));

@@ -6,15 +6,7 @@
 import { hostname } from 'node:os';
 import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import {
-  DEFAULT_SUBJECT_PREFIX,
-  DispatchOrder,
-  DispatchReply,
-  Hello,
-  helloReplySchema,
-  subjects,
-  type Subjects,
-} from '@baton/shared';
+import { DEFAULT_SUBJECT_PREFIX, DispatchOrder, DispatchReply, Hello, helloReplySchema, subjects, type Subjects } from '@baton/shared';
 import { EnvelopeVerifier, NodeRunExecutor, defaultBaseEnv } from '@baton/shared/node';
 import { EventOutbox } from './outbox';
 import { createLogger, type AgentLogger } from './log';
@@ -81,7 +73,7 @@ export class Agent {
     this.outbox = new EventOutbox(jetstream(this.nc), this.options.spoolFile, this.log);
     for (const subject of [this.subjects.dispatch(this.name), this.subjects.cancel(this.name)]) {
       const callback = (err: Error | null, msg: Msg) => {
-        if (err) return this.log.error({ subject, err: String(err) }, 'subscription failed: check this agent\'s NATS permissions');
+        if (err) return this.log.error({ subject, err: String(err) }, "subscription failed: check this agent's NATS permissions");
         this.onOrder(msg);
       };
       this.subs.push(this.nc.subscribe(subject, { callback }));

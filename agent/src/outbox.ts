@@ -59,9 +59,7 @@ export class EventOutbox {
         // Publishing a batch without waiting for each ack keeps order (one connection) and saves round trips.
         const batch = this.pending.slice(0, BATCH);
         const results = await Promise.allSettled(
-          batch.map(({ subject, event }) =>
-            this.js.publish(subject, JSON.stringify(event), { msgID: `${event.nodeRunId}:${event.seq}` }),
-          ),
+          batch.map(({ subject, event }) => this.js.publish(subject, JSON.stringify(event), { msgID: `${event.nodeRunId}:${event.seq}` })),
         );
         const firstFailure = results.findIndex((r) => r.status === 'rejected');
         const delivered = firstFailure === -1 ? batch.length : firstFailure;

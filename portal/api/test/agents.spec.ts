@@ -96,7 +96,9 @@ describe('runbooks on agents over NATS', () => {
     expect(res.status).toBe(404);
     expect(res.body).toMatchObject({ statusCode: 404, error: 'Not Found' });
     const errors = (await portal.request('GET', '/api/v1/resources/errors')).body;
-    expect(errors).toEqual([expect.objectContaining({ file: expect.stringContaining('broken.yaml'), line: 8, message: expect.stringContaining('duration') })]);
+    expect(errors).toEqual([
+      expect.objectContaining({ file: expect.stringContaining('broken.yaml'), line: 8, message: expect.stringContaining('duration') }),
+    ]);
   });
 
   it('retries a failing step until it succeeds', async () => {
@@ -167,7 +169,9 @@ describe('runbooks on agents over NATS', () => {
 
   it('streams the log live as server-sent events until the execution ends', async () => {
     const id = await portal.run('test.sleep', { params: { nap_seconds: 0.5 }, targets: { names: ['web-1'] } });
-    const res = await fetch(`${portal.url}/api/v1/executions/${id}/logs?follow=1`, { headers: { authorization: `Bearer ${portal.token}` } });
+    const res = await fetch(`${portal.url}/api/v1/executions/${id}/logs?follow=1`, {
+      headers: { authorization: `Bearer ${portal.token}` },
+    });
     expect(res.headers.get('content-type')).toContain('text/event-stream');
     const body = await res.text();
     expect(body).toContain('event: log');

@@ -24,12 +24,24 @@ describe('embedded default', () => {
     const port = await freePort();
     child = spawn(process.execPath, ['-r', join(ROOT, 'scripts/register.js'), join(ROOT, 'portal/api/src/main.ts')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, PORT: String(port), BATON_DATA_DIR: dataDir, BATON_ADMIN_PASSWORD: ADMIN_PASSWORD, BATON_LOG_LEVEL: 'warn', BATON_WEB_DIR: '/nonexistent' },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        PORT: String(port),
+        BATON_DATA_DIR: dataDir,
+        BATON_ADMIN_PASSWORD: ADMIN_PASSWORD,
+        BATON_LOG_LEVEL: 'warn',
+        BATON_WEB_DIR: '/nonexistent',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     child.stdout!.on('data', (d) => (output += d));
     child.stderr!.on('data', (d) => (output += d));
-    await waitFor(() => output.includes('listening on'), 150_000, () => `portal did not start:\n${output}`);
+    await waitFor(
+      () => output.includes('listening on'),
+      150_000,
+      () => `portal did not start:\n${output}`,
+    );
     portal = new Portal(undefined as never, `http://127.0.0.1:${port}`);
     await portal.login('admin', ADMIN_PASSWORD);
   });
@@ -51,7 +63,12 @@ describe('embedded default', () => {
     const execution = await portal.waitForEnd(id);
     expect(execution).toMatchObject({ status: 'succeeded', runbook: 'demo.hello', params: { name: 'Baton' } });
     expect(execution.nodes).toEqual([
-      expect.objectContaining({ node: 'local', executor: 'local', status: 'succeeded', steps: [expect.objectContaining({ outputs: { greeting: 'hello, Baton' } })] }),
+      expect.objectContaining({
+        node: 'local',
+        executor: 'local',
+        status: 'succeeded',
+        steps: [expect.objectContaining({ outputs: { greeting: 'hello, Baton' } })],
+      }),
     ]);
     const logs = await portal.request('GET', `/api/v1/executions/${id}/logs`);
     expect(logs.text).toContain('hello, Baton');

@@ -151,18 +151,22 @@ export class AgentProcess {
   ) {}
 
   start(): this {
-    this.child = spawn(process.execPath, ['-r', join(ROOT, 'scripts/register.js'), join(ROOT, 'agent/src/main.ts'), '--name', this.name, '--labels', this.labels], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        NATS_URL,
-        BATON_SUBJECT_PREFIX: this.env.prefix,
-        BATON_SPOOL_DIR: this.spoolDir,
-        ...(this.portalKey ? { BATON_PORTAL_KEY: this.portalKey } : {}),
+    this.child = spawn(
+      process.execPath,
+      ['-r', join(ROOT, 'scripts/register.js'), join(ROOT, 'agent/src/main.ts'), '--name', this.name, '--labels', this.labels],
+      {
+        cwd: ROOT,
+        env: {
+          PATH: process.env.PATH,
+          HOME: process.env.HOME,
+          NATS_URL,
+          BATON_SUBJECT_PREFIX: this.env.prefix,
+          BATON_SPOOL_DIR: this.spoolDir,
+          ...(this.portalKey ? { BATON_PORTAL_KEY: this.portalKey } : {}),
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
       },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    );
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
     return this;

@@ -6,11 +6,7 @@ import { App } from './app/app';
 import { routes } from './app/app.routes';
 
 bootstrapApplication(App, {
-  providers: [
-    provideBrowserGlobalErrorListeners(),
-    provideZonelessChangeDetection(),
-    provideRouter(routes, withComponentInputBinding()),
-  ],
+  providers: [provideBrowserGlobalErrorListeners(), provideZonelessChangeDetection(), provideRouter(routes, withComponentInputBinding())],
 }).catch((error: unknown) => {
   document.body.textContent = `Baton could not start: ${String(error)}`;
 });

@@ -63,7 +63,13 @@ describe('NodeRunExecutor', () => {
 
   it('retries a failing step and succeeds on a later attempt', async () => {
     const { outcome, finished } = await execute(
-      plan([{ id: 'flaky', run: 'n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; [ "$n" -ge 2 ]', retry: { attempts: 3, backoff: '10ms' } }]),
+      plan([
+        {
+          id: 'flaky',
+          run: 'n=$(cat count 2>/dev/null || echo 0); echo $((n+1)) > count; [ "$n" -ge 2 ]',
+          retry: { attempts: 3, backoff: '10ms' },
+        },
+      ]),
     );
     expect(outcome).toBe('succeeded');
     expect(finished('flaky').map((e) => (e as { status: string }).status)).toEqual(['failed', 'failed', 'succeeded']);
@@ -71,9 +77,16 @@ describe('NodeRunExecutor', () => {
 
   it('skips steps whose needs failed and runs onFailure steps', async () => {
     const { outcome, finished, log } = await execute(
-      plan([{ id: 'bad', run: 'exit 3' }, { id: 'after', needs: ['bad'], run: 'echo never' }, { id: 'after2', needs: ['after'], run: 'echo never' }], {
-        onFailure: [{ id: 'cleanup', run: 'echo "cleaning up after $BATON_FAILED_STEPS"' }],
-      }),
+      plan(
+        [
+          { id: 'bad', run: 'exit 3' },
+          { id: 'after', needs: ['bad'], run: 'echo never' },
+          { id: 'after2', needs: ['after'], run: 'echo never' },
+        ],
+        {
+          onFailure: [{ id: 'cleanup', run: 'echo "cleaning up after $BATON_FAILED_STEPS"' }],
+        },
+      ),
     );
     expect(outcome).toBe('failed');
     expect(finished('bad')[0]).toMatchObject({ status: 'failed', exitCode: 3 });
@@ -101,7 +114,10 @@ describe('NodeRunExecutor', () => {
   it('cancels running steps and skips the rest', async () => {
     const started = Date.now();
     const { outcome, finished } = await execute(
-      plan([{ id: 'long', run: 'sleep 30' }, { id: 'next', needs: ['long'], run: 'echo no' }]),
+      plan([
+        { id: 'long', run: 'sleep 30' },
+        { id: 'next', needs: ['long'], run: 'echo no' },
+      ]),
       (executor) => setTimeout(() => executor.cancel('operator pressed cancel'), 200),
     );
     expect(outcome).toBe('cancelled');

@@ -136,7 +136,10 @@ export class NodeRunExecutor {
   private async runOnFailure(steps: Step[], failedSteps: string[]): Promise<void> {
     this.outputsEnv.BATON_FAILED_STEPS = failedSteps.join(',');
     this.onFailureAbort = new AbortController();
-    await this.runDag(steps.filter((s) => s.on !== 'portal'), this.onFailureAbort.signal);
+    await this.runDag(
+      steps.filter((s) => s.on !== 'portal'),
+      this.onFailureAbort.signal,
+    );
   }
 
   /** All attempts of one step; returns its final status. */

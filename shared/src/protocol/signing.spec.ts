@@ -20,7 +20,10 @@ describe('signed envelopes', () => {
   it('refuses an envelope whose payload was edited after signing', () => {
     const envelope = new EnvelopeSigner(keys.privateKeyPem).seal(order);
     const tampered = { ...envelope, payload: envelope.payload.replace('web-1', 'db-1') };
-    expect(new EnvelopeVerifier(keys.publicKey).open(tampered)).toMatchObject({ ok: false, reason: expect.stringContaining('bad signature') });
+    expect(new EnvelopeVerifier(keys.publicKey).open(tampered)).toMatchObject({
+      ok: false,
+      reason: expect.stringContaining('bad signature'),
+    });
   });
 
   it('refuses an expired envelope', () => {

@@ -41,7 +41,10 @@ export function publicKeyOf(privateKeyPem: string): string {
 export class EnvelopeSigner {
   private readonly key: KeyObject;
 
-  constructor(privateKeyPem: string, private readonly ttlMs = DEFAULT_ENVELOPE_TTL_MS) {
+  constructor(
+    privateKeyPem: string,
+    private readonly ttlMs = DEFAULT_ENVELOPE_TTL_MS,
+  ) {
     this.key = createPrivateKey(privateKeyPem);
   }
 

@@ -21,7 +21,9 @@ function yamlFilesUnder(dir: string): string[] {
 const files = yamlFilesUnder(LIBRARY_DIR).map((path) => relative(LIBRARY_DIR, path));
 const loaded = files.map((file) => ({ file, ...parseResources(readFileSync(join(LIBRARY_DIR, file), 'utf8'), file) }));
 const runbooks = loaded.flatMap(({ file, resources }) =>
-  resources.filter((resource): resource is Extract<Resource, { kind: 'Runbook' }> => resource.kind === 'Runbook').map((runbook) => ({ file, runbook })),
+  resources
+    .filter((resource): resource is Extract<Resource, { kind: 'Runbook' }> => resource.kind === 'Runbook')
+    .map((runbook) => ({ file, runbook })),
 );
 
 describe('the runbook library', () => {

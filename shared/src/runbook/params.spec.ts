@@ -35,11 +35,15 @@ describe('validateParams', () => {
   });
 
   it.each([null, 'drain_seconds=5', 42, ['a'], new Date()])('refuses input that is not a plain object: %p', (input) => {
-    expect(errorsOf(restartParams, input)).toEqual([{ field: 'params', message: expect.stringContaining('must be an object of parameter names to values') }]);
+    expect(errorsOf(restartParams, input)).toEqual([
+      { field: 'params', message: expect.stringContaining('must be an object of parameter names to values') },
+    ]);
   });
 
   it('names an unknown parameter', () => {
-    expect(errorsOf(restartParams, { reason: 'kernel update', foo: 1 })).toEqual([{ field: 'params.foo', message: 'unknown parameter "foo"' }]);
+    expect(errorsOf(restartParams, { reason: 'kernel update', foo: 1 })).toEqual([
+      { field: 'params.foo', message: 'unknown parameter "foo"' },
+    ]);
   });
 
   it('does not mistake inherited object properties for given values', () => {
@@ -143,7 +147,9 @@ describe('validateParams', () => {
     });
 
     it('refuses NUL characters, which no environment variable can carry', () => {
-      expect(errorsOf({ name: { type: 'string' } }, { name: 'a\0b' })).toEqual([{ field: 'params.name', message: 'must not contain NUL characters' }]);
+      expect(errorsOf({ name: { type: 'string' } }, { name: 'a\0b' })).toEqual([
+        { field: 'params.name', message: 'must not contain NUL characters' },
+      ]);
     });
 
     it('shortens a long value in the message', () => {
@@ -155,7 +161,9 @@ describe('validateParams', () => {
   describe('enum', () => {
     it('accepts one of the values and refuses anything else', () => {
       expect(valuesOf(restartParams, { reason: 'kernel update', channel: 'canary' }).channel).toBe('canary');
-      expect(errorsOf(restartParams, { reason: 'kernel update', channel: 1 })).toEqual([{ field: 'params.channel', message: 'must be one of stable, canary (got 1)' }]);
+      expect(errorsOf(restartParams, { reason: 'kernel update', channel: 1 })).toEqual([
+        { field: 'params.channel', message: 'must be one of stable, canary (got 1)' },
+      ]);
     });
   });
 });

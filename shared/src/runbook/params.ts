@@ -20,8 +20,26 @@ export type ParamCheck = { ok: true; value: ParamValue } | { ok: false; message:
  * these would let whoever fills in the form change what the step's commands do.
  */
 const RESERVED_ENV_NAMES = new Set([
-  'PATH', 'HOME', 'USER', 'LOGNAME', 'SHELL', 'PWD', 'OLDPWD', 'IFS', 'ENV', 'BASH_ENV', 'CDPATH',
-  'PS1', 'PS2', 'PS4', 'TMPDIR', 'TERM', 'LANG', 'LANGUAGE', 'TZ', 'HOSTNAME',
+  'PATH',
+  'HOME',
+  'USER',
+  'LOGNAME',
+  'SHELL',
+  'PWD',
+  'OLDPWD',
+  'IFS',
+  'ENV',
+  'BASH_ENV',
+  'CDPATH',
+  'PS1',
+  'PS2',
+  'PS4',
+  'TMPDIR',
+  'TERM',
+  'LANG',
+  'LANGUAGE',
+  'TZ',
+  'HOSTNAME',
 ]);
 const RESERVED_ENV_PREFIXES = ['BATON_', 'STEP_', 'LD_', 'DYLD_', 'BASH_FUNC_', 'LC_'];
 const ENV_NAME = /^[A-Z_][A-Z0-9_]*$/;
@@ -55,7 +73,10 @@ export function validateParams(
 ): { ok: true; values: Record<string, ParamValue> } | { ok: false; errors: FieldError[] } {
   const given = input === undefined ? {} : input;
   if (!isPlainObject(given)) {
-    return { ok: false, errors: [{ field: 'params', message: `must be an object of parameter names to values (got ${describeParamValue(given)})` }] };
+    return {
+      ok: false,
+      errors: [{ field: 'params', message: `must be an object of parameter names to values (got ${describeParamValue(given)})` }],
+    };
   }
   const knownSpecs = specs ?? {};
   const errors: FieldError[] = [];

@@ -69,24 +69,47 @@ describe('parseResources', () => {
         ['restart', ['drain']],
         ['check', ['restart']],
       ]);
-      expect(runbook.onFailure?.[0]).toMatchObject({ id: 'notify', on: 'portal', http: { method: 'POST', url: 'https://chat.example/hook' } });
+      expect(runbook.onFailure?.[0]).toMatchObject({
+        id: 'notify',
+        on: 'portal',
+        http: { method: 'POST', url: 'https://chat.example/hook' },
+      });
     });
 
     it('loads every document of a multi-document file', () => {
-      const text = yaml(...HEADER, 'steps: [{ id: a, run: "true" }]', '---', 'apiVersion: baton/v1', 'kind: Runbook', 'id: web.other', 'title: Other', 'steps: [{ id: b, run: "true" }]');
+      const text = yaml(
+        ...HEADER,
+        'steps: [{ id: a, run: "true" }]',
+        '---',
+        'apiVersion: baton/v1',
+        'kind: Runbook',
+        'id: web.other',
+        'title: Other',
+        'steps: [{ id: b, run: "true" }]',
+      );
       const { resources, errors } = parseResources(text, FILE);
       expect(errors).toEqual([]);
       expect(resources.map((resource) => resource.id)).toEqual(['web.test', 'web.other']);
     });
 
     it('ignores empty documents around separators and files of only comments', () => {
-      expect(parseResources(yaml('---', ...HEADER, 'steps: [{ id: a, run: "true" }]', '---'), FILE)).toMatchObject({ errors: [], resources: [{ id: 'web.test' }] });
+      expect(parseResources(yaml('---', ...HEADER, 'steps: [{ id: a, run: "true" }]', '---'), FILE)).toMatchObject({
+        errors: [],
+        resources: [{ id: 'web.test' }],
+      });
       expect(parseResources(yaml('# nothing here yet'), FILE)).toEqual({ errors: [], resources: [] });
       expect(parseResources('', FILE)).toEqual({ errors: [], resources: [] });
     });
 
     it('fills in the default HTTP method', () => {
-      const text = yaml(...HEADER, 'steps: [{ id: a, run: "true" }]', 'onFailure:', '  - id: notify', '    on: portal', '    http: { url: "https://chat.example/hook" }');
+      const text = yaml(
+        ...HEADER,
+        'steps: [{ id: a, run: "true" }]',
+        'onFailure:',
+        '  - id: notify',
+        '    on: portal',
+        '    http: { url: "https://chat.example/hook" }',
+      );
       const [runbook] = parseResources(text, FILE).resources;
       expect(runbook.onFailure?.[0].http?.method).toBe('POST');
     });
@@ -108,10 +131,25 @@ describe('parseResources', () => {
     });
 
     it('keeps the good document of a file where another document is broken', () => {
-      const text = yaml(...HEADER, 'steps: [{ id: a, run: "true" }]', '---', 'apiVersion: baton/v1', 'kind: Runbook', 'id: web.broken', 'title: Broken', 'steps:', '  - id: a', '  run: "true"', '    timeout: 5s');
+      const text = yaml(
+        ...HEADER,
+        'steps: [{ id: a, run: "true" }]',
+        '---',
+        'apiVersion: baton/v1',
+        'kind: Runbook',
+        'id: web.broken',
+        'title: Broken',
+        'steps:',
+        '  - id: a',
+        '  run: "true"',
+        '    timeout: 5s',
+      );
       const { resources, errors } = parseResources(text, FILE);
       expect(resources.map((resource) => resource.id)).toEqual(['web.test']);
-      expect(errors).toEqual([at(13, 1, 'All mapping items must start at the same column'), at(14, 1, 'All mapping items must start at the same column')]);
+      expect(errors).toEqual([
+        at(13, 1, 'All mapping items must start at the same column'),
+        at(14, 1, 'All mapping items must start at the same column'),
+      ]);
     });
 
     it('keeps the good document of a file where another document fails the schema', () => {
@@ -144,25 +182,33 @@ describe('parseResources', () => {
     });
 
     it('lists the known kinds for an unknown kind', () => {
-      expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Playbook', 'id: web.test'))).toEqual([at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook')]);
+      expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Playbook', 'id: web.test'))).toEqual([
+        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook'),
+      ]);
     });
 
     it('asks for a kind when there is none', () => {
-      expect(errorsIn(yaml('apiVersion: baton/v1', 'id: web.test'))).toEqual([at(1, 1, 'missing required field "kind" (known kinds: Runbook)')]);
+      expect(errorsIn(yaml('apiVersion: baton/v1', 'id: web.test'))).toEqual([
+        at(1, 1, 'missing required field "kind" (known kinds: Runbook)'),
+      ]);
     });
 
     it('refuses a document that is not a mapping', () => {
-      expect(errorsIn(yaml('- id: web.test'))).toEqual([at(1, 1, 'a resource must be a mapping with apiVersion, kind and id (got a list)')]);
+      expect(errorsIn(yaml('- id: web.test'))).toEqual([
+        at(1, 1, 'a resource must be a mapping with apiVersion, kind and id (got a list)'),
+      ]);
     });
 
     it('names the expected apiVersion', () => {
-      expect(errorsIn(yaml('apiVersion: baton/v2', ...HEADER.slice(1), 'steps: [{ id: a, run: "true" }]'))).toEqual([at(1, 13, 'apiVersion: must be "baton/v1" (got "baton/v2")')]);
+      expect(errorsIn(yaml('apiVersion: baton/v2', ...HEADER.slice(1), 'steps: [{ id: a, run: "true" }]'))).toEqual([
+        at(1, 13, 'apiVersion: must be "baton/v1" (got "baton/v2")'),
+      ]);
     });
 
     it('explains the id format', () => {
-      expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Runbook', 'id: RestartNginx', 'title: Test', 'steps: [{ id: a, run: "true" }]'))).toEqual([
-        at(3, 5, 'id: must be <namespace>.<name> in lower case, e.g. web.restart-nginx (got "RestartNginx")'),
-      ]);
+      expect(
+        errorsIn(yaml('apiVersion: baton/v1', 'kind: Runbook', 'id: RestartNginx', 'title: Test', 'steps: [{ id: a, run: "true" }]')),
+      ).toEqual([at(3, 5, 'id: must be <namespace>.<name> in lower case, e.g. web.restart-nginx (got "RestartNginx")')]);
     });
 
     it('lists the parameter types for an unknown one', () => {
@@ -185,8 +231,17 @@ describe('parseResources', () => {
     });
 
     it('refuses an HTTP call to something that is not a URL', () => {
-      const text = yaml(...HEADER, 'steps: [{ id: a, run: "true" }]', 'onFailure:', '  - id: notify', '    on: portal', '    http: { url: chat-hook }');
-      expect(errorsIn(text)).toEqual([at(9, 18, 'onFailure[0].http.url: must be a URL such as https://chat.example/hook (got "chat-hook")')]);
+      const text = yaml(
+        ...HEADER,
+        'steps: [{ id: a, run: "true" }]',
+        'onFailure:',
+        '  - id: notify',
+        '    on: portal',
+        '    http: { url: chat-hook }',
+      );
+      expect(errorsIn(text)).toEqual([
+        at(9, 18, 'onFailure[0].http.url: must be a URL such as https://chat.example/hook (got "chat-hook")'),
+      ]);
     });
   });
 
@@ -197,27 +252,67 @@ describe('parseResources', () => {
     });
 
     it('names a need that no step has', () => {
-      const text = yaml(...HEADER, 'steps:', '  - id: drain', '    run: "true"', '  - id: restart', '    needs: [drian]', '    run: "true"');
+      const text = yaml(
+        ...HEADER,
+        'steps:',
+        '  - id: drain',
+        '    run: "true"',
+        '  - id: restart',
+        '    needs: [drian]',
+        '    run: "true"',
+      );
       expect(errorsIn(text)).toEqual([at(9, 13, 'steps[1].needs[0]: unknown step "drian" (known: drain, restart)')]);
     });
 
     it('refuses a need that crosses from steps into onFailure', () => {
-      const text = yaml(...HEADER, 'steps:', '  - id: a', '    run: "true"', '    needs: [cleanup]', 'onFailure:', '  - id: cleanup', '    run: "true"');
-      expect(errorsIn(text)).toEqual([at(8, 13, 'steps[0].needs[0]: "cleanup" is in onFailure; a step can only need steps of its own list (steps)')]);
+      const text = yaml(
+        ...HEADER,
+        'steps:',
+        '  - id: a',
+        '    run: "true"',
+        '    needs: [cleanup]',
+        'onFailure:',
+        '  - id: cleanup',
+        '    run: "true"',
+      );
+      expect(errorsIn(text)).toEqual([
+        at(8, 13, 'steps[0].needs[0]: "cleanup" is in onFailure; a step can only need steps of its own list (steps)'),
+      ]);
     });
 
     it('names the steps of a cycle in needs', () => {
-      const text = yaml(...HEADER, 'steps:', '  - id: a', '    run: "true"', '    needs: [c]', '  - id: b', '    run: "true"', '    needs: [a]', '  - id: c', '    run: "true"', '    needs: [b]');
+      const text = yaml(
+        ...HEADER,
+        'steps:',
+        '  - id: a',
+        '    run: "true"',
+        '    needs: [c]',
+        '  - id: b',
+        '    run: "true"',
+        '    needs: [a]',
+        '  - id: c',
+        '    run: "true"',
+        '    needs: [b]',
+      );
       expect(errorsIn(text)).toEqual([at(8, 12, 'steps[0].needs: cycle in needs: a -> c -> b -> a')]);
     });
 
     it('refuses a step with neither run nor http', () => {
       const text = yaml(...HEADER, 'steps:', '  - id: a', '    timeout: 5s');
-      expect(errorsIn(text)).toEqual([at(6, 5, 'steps[0]: a step needs "run" (a command for the nodes) or "http" (a call made by the portal)')]);
+      expect(errorsIn(text)).toEqual([
+        at(6, 5, 'steps[0]: a step needs "run" (a command for the nodes) or "http" (a call made by the portal)'),
+      ]);
     });
 
     it('refuses a step with both run and http', () => {
-      const text = yaml(...HEADER, 'steps:', '  - id: a', '    on: portal', '    run: "true"', '    http: { url: "https://chat.example/hook" }');
+      const text = yaml(
+        ...HEADER,
+        'steps:',
+        '  - id: a',
+        '    on: portal',
+        '    run: "true"',
+        '    http: { url: "https://chat.example/hook" }',
+      );
       expect(errorsIn(text)).toEqual([at(6, 5, 'steps[0]: a step has either "run" or "http", not both')]);
     });
 
@@ -228,7 +323,9 @@ describe('parseResources', () => {
 
     it('refuses a command on the portal', () => {
       const text = yaml(...HEADER, 'steps:', '  - id: a', '    on: portal', '    run: rm -rf /tmp/x');
-      expect(errorsIn(text)).toEqual([at(7, 9, 'steps[0].on: the portal runs no commands, so a step with "on: portal" needs "http" instead of "run"')]);
+      expect(errorsIn(text)).toEqual([
+        at(7, 9, 'steps[0].on: the portal runs no commands, so a step with "on: portal" needs "http" instead of "run"'),
+      ]);
     });
   });
 
@@ -266,7 +363,9 @@ describe('parseResources', () => {
     });
 
     it('refuses min above max', () => {
-      expect(errorsIn(withParams('  ratio: { type: number, min: 5, max: 1 }'))).toEqual([at(6, 31, 'params.ratio.min: 5 is greater than max 1')]);
+      expect(errorsIn(withParams('  ratio: { type: number, min: 5, max: 1 }'))).toEqual([
+        at(6, 31, 'params.ratio.min: 5 is greater than max 1'),
+      ]);
     });
 
     it('refuses a parameter that would set PATH', () => {

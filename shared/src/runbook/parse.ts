@@ -197,7 +197,12 @@ function checkParams(params: Record<string, ParamSpec>): Problem[] {
     if (envProblem) problems.push({ path, at: 'key', message: `params.${name}: ${envProblem}` });
     const envName = paramEnvName(name);
     const earlier = paramByEnvName.get(envName);
-    if (earlier) problems.push({ path, at: 'key', message: `params.${name}: "${earlier}" and "${name}" would both set the environment variable ${envName}` });
+    if (earlier)
+      problems.push({
+        path,
+        at: 'key',
+        message: `params.${name}: "${earlier}" and "${name}" would both set the environment variable ${envName}`,
+      });
     else paramByEnvName.set(envName, name);
     problems.push(...checkParamSpec(name, spec));
   }
@@ -240,10 +245,12 @@ function regexProblem(pattern: string): string | null {
 function checkTargets(runbook: Runbook): Problem[] {
   const targets = runbook.targets;
   if (targets?.local !== true || (targets.names === undefined && targets.labels === undefined)) return [];
-  return [{
-    path: ['targets', 'local'],
-    message: 'targets.local: "local: true" means the portal\'s own host and cannot be combined with "names" or "labels"',
-  }];
+  return [
+    {
+      path: ['targets', 'local'],
+      message: 'targets.local: "local: true" means the portal\'s own host and cannot be combined with "names" or "labels"',
+    },
+  ];
 }
 
 function checkSteps(runbook: Runbook): Problem[] {
@@ -254,7 +261,11 @@ function checkSteps(runbook: Runbook): Problem[] {
     (runbook[list] ?? []).forEach((step, index) => {
       const path = [list, index];
       const firstUse = firstUseOfId.get(step.id);
-      if (firstUse) problems.push({ path: [...path, 'id'], message: `${formatPath(path)}.id: duplicate step id "${step.id}" (already used by ${firstUse})` });
+      if (firstUse)
+        problems.push({
+          path: [...path, 'id'],
+          message: `${formatPath(path)}.id: duplicate step id "${step.id}" (already used by ${firstUse})`,
+        });
       else firstUseOfId.set(step.id, formatPath(path));
       problems.push(...checkStepAction(step, path));
     });
@@ -269,12 +280,18 @@ function checkStepAction(step: Step, path: DataPath): Problem[] {
   const hasRun = step.run !== undefined;
   const hasHttp = step.http !== undefined;
   if (hasRun && hasHttp) return [{ path, message: `${where}: a step has either "run" or "http", not both` }];
-  if (!hasRun && !hasHttp) return [{ path, message: `${where}: a step needs "run" (a command for the nodes) or "http" (a call made by the portal)` }];
+  if (!hasRun && !hasHttp)
+    return [{ path, message: `${where}: a step needs "run" (a command for the nodes) or "http" (a call made by the portal)` }];
   if (hasHttp && step.on !== 'portal') {
     return [{ path: [...path, 'http'], message: `${where}.http: only steps with "on: portal" make HTTP calls; add "on: portal"` }];
   }
   if (step.on === 'portal' && !hasHttp) {
-    return [{ path: [...path, 'on'], message: `${where}.on: the portal runs no commands, so a step with "on: portal" needs "http" instead of "run"` }];
+    return [
+      {
+        path: [...path, 'on'],
+        message: `${where}.on: the portal runs no commands, so a step with "on: portal" needs "http" instead of "run"`,
+      },
+    ];
   }
   return [];
 }

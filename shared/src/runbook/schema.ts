@@ -18,9 +18,28 @@ const paramBase = {
 };
 
 export const paramSpecSchema = z.discriminatedUnion('type', [
-  z.strictObject({ ...paramBase, type: z.literal('string'), default: z.string().optional(), pattern: z.string().optional(), minLength: z.number().int().min(0).optional(), maxLength: z.number().int().min(0).optional() }),
-  z.strictObject({ ...paramBase, type: z.literal('integer'), default: z.number().int().optional(), min: z.number().optional(), max: z.number().optional() }),
-  z.strictObject({ ...paramBase, type: z.literal('number'), default: z.number().optional(), min: z.number().optional(), max: z.number().optional() }),
+  z.strictObject({
+    ...paramBase,
+    type: z.literal('string'),
+    default: z.string().optional(),
+    pattern: z.string().optional(),
+    minLength: z.number().int().min(0).optional(),
+    maxLength: z.number().int().min(0).optional(),
+  }),
+  z.strictObject({
+    ...paramBase,
+    type: z.literal('integer'),
+    default: z.number().int().optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
+  z.strictObject({
+    ...paramBase,
+    type: z.literal('number'),
+    default: z.number().optional(),
+    min: z.number().optional(),
+    max: z.number().optional(),
+  }),
   z.strictObject({ ...paramBase, type: z.literal('boolean'), default: z.boolean().optional() }),
   z.strictObject({ ...paramBase, type: z.literal('enum'), values: z.array(z.string()).min(1), default: z.string().optional() }),
 ]);

@@ -21,11 +21,7 @@ const jwtSecretProvider = {
 };
 
 @Module({
-  imports: [
-    TypeOrmModule.forFeature([User]),
-    PassportModule,
-    JwtModule.register({}),
-  ],
+  imports: [TypeOrmModule.forFeature([User]), PassportModule, JwtModule.register({})],
   controllers: [AuthController],
   providers: [jwtSecretProvider, AuthService, LocalStrategy, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
 })

@@ -61,6 +61,8 @@ export class AuthService implements OnApplicationBootstrap {
       .execute();
     if (inserted.identifiers.length === 0 || this.config.adminPassword) return;
     // Printed once, on purpose, outside the structured log: it is never stored in clear anywhere.
-    process.stdout.write(`\nBaton: created user "admin" with password: ${password}\n(change it; set BATON_ADMIN_PASSWORD to choose it)\n\n`);
+    process.stdout.write(
+      `\nBaton: created user "admin" with password: ${password}\n(change it; set BATON_ADMIN_PASSWORD to choose it)\n\n`,
+    );
   }
 }

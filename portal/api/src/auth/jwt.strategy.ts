@@ -14,7 +14,10 @@ export class JwtStrategy extends PassportStrategy(Strategy) {
   constructor(secret: JWT_SECRET) {
     super({
       // Browsers' EventSource cannot set headers, so the live log stream may pass the token as ?access_token=.
-      jwtFromRequest: ExtractJwt.fromExtractors([ExtractJwt.fromAuthHeaderAsBearerToken(), ExtractJwt.fromUrlQueryParameter('access_token')]),
+      jwtFromRequest: ExtractJwt.fromExtractors([
+        ExtractJwt.fromAuthHeaderAsBearerToken(),
+        ExtractJwt.fromUrlQueryParameter('access_token'),
+      ]),
       secretOrKey: secret.value,
       ignoreExpiration: false,
     });

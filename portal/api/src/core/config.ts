@@ -24,8 +24,14 @@ const envSchema = z.object({
   BATON_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   BATON_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   BATON_JWT_TTL: z.string().refine(isDuration, 'must be a duration such as 15m or 1h').default('1h'),
-  BATON_SUBJECT_PREFIX: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_SUBJECT_PREFIX),
-  BATON_EVENT_STREAM: z.string().regex(/^[A-Za-z0-9_-]+$/).default(DEFAULT_EVENT_STREAM),
+  BATON_SUBJECT_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default(DEFAULT_SUBJECT_PREFIX),
+  BATON_EVENT_STREAM: z
+    .string()
+    .regex(/^[A-Za-z0-9_-]+$/)
+    .default(DEFAULT_EVENT_STREAM),
   BATON_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
   BATON_DISPATCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
   BATON_DEFAULT_TIMEOUT: z.string().refine(isDuration, 'must be a duration such as 30m or 1h').default('1h'),

@@ -47,7 +47,13 @@ export class HttpErrorFilter implements ExceptionFilter {
 
 function statusName(status: number): string {
   const name = HttpStatus[status];
-  return name ? name.toLowerCase().split('_').map((w) => w[0].toUpperCase() + w.slice(1)).join(' ') : 'Error';
+  return name
+    ? name
+        .toLowerCase()
+        .split('_')
+        .map((w) => w[0].toUpperCase() + w.slice(1))
+        .join(' ')
+    : 'Error';
 }
 
 function isConnectionError(error: unknown): boolean {

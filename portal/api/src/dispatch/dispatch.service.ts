@@ -129,7 +129,8 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
           void this.dispatchOne(executionId, run, plan);
         }
         if (stopReason) {
-          for (const run of queue.splice(0)) await this.executions.endNodeRun(executionId, run.id, 'cancelled', `not started: ${stopReason}`);
+          for (const run of queue.splice(0))
+            await this.executions.endNodeRun(executionId, run.id, 'cancelled', `not started: ${stopReason}`);
         }
         // Node runs left behind by a stopping portal are picked up by the watchdog of the next one.
         if (active.size === 0 || this.isShuttingDown) return;
@@ -158,7 +159,13 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
   }
 
   private async dispatchOne(executionId: string, run: NodeRun, plan: NodePlan): Promise<void> {
-    const result = await this.transportFor(run.executor).dispatch({ type: 'dispatch', executionId, nodeRunId: run.id, node: run.node, plan });
+    const result = await this.transportFor(run.executor).dispatch({
+      type: 'dispatch',
+      executionId,
+      nodeRunId: run.id,
+      node: run.node,
+      plan,
+    });
     if (result.accepted) {
       await this.executions.markDispatched(run.id);
       return;
@@ -199,13 +206,17 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     for (const execution of await this.executions.list({ status: 'running', limit: 1000 })) {
       if (execution.cancelRequestedAt && now - execution.cancelRequestedAt.getTime() > CANCEL_CONFIRM_MS) {
         for (const run of await this.executions.nodeRunsOf(execution.id)) {
-          if (!isTerminalNodeRun(run.status)) await this.executions.endNodeRun(execution.id, run.id, 'cancelled', 'cancel not confirmed by the node in time');
+          if (!isTerminalNodeRun(run.status))
+            await this.executions.endNodeRun(execution.id, run.id, 'cancelled', 'cancel not confirmed by the node in time');
         }
       }
     }
   }
 
-  private deadReason(run: NodeRun & { timeoutMs: number; createdAt: Date }, now: number): { status: NodeRunStatus; reason: string } | undefined {
+  private deadReason(
+    run: NodeRun & { timeoutMs: number; createdAt: Date },
+    now: number,
+  ): { status: NodeRunStatus; reason: string } | undefined {
     if (!run.dispatchedAt) {
       // Waiting for its turn in a rolling batch is normal, unless the portal driving the batch is gone.
       const isOrphan = !this.orchestrated.has(run.id) && now - this.bootedAt > this.nodes.silenceLimitMs;
@@ -213,7 +224,9 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     }
     // The node enforces the runbook timeout from its own start; this is the backstop if it never reports.
     if (now - new Date(run.dispatchedAt).getTime() > run.timeoutMs + TIMEOUT_GRACE_MS) {
-      void this.transportFor(run.executor).cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason: 'runbook timeout' }).catch(() => undefined);
+      void this.transportFor(run.executor)
+        .cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason: 'runbook timeout' })
+        .catch(() => undefined);
       return { status: 'timed_out', reason: `runbook timeout of ${run.timeoutMs} ms passed without the node reporting an end` };
     }
     if (run.executor === 'local' && !this.local.isRunning(run.id)) {
@@ -222,7 +235,10 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     // Right after a portal start no heartbeat has been heard yet: give agents one silence period first.
     if (run.executor === 'agent' && now - this.bootedAt > this.nodes.silenceLimitMs && !this.nodes.isAlive(run.node, now)) {
       const silentMs = this.nodes.msSinceHeartbeat(run.node, now);
-      return { status: 'lost', reason: `agent stopped answering: no heartbeat for ${silentMs === undefined ? 'a while' : `${Math.round(silentMs / 1000)} s`}` };
+      return {
+        status: 'lost',
+        reason: `agent stopped answering: no heartbeat for ${silentMs === undefined ? 'a while' : `${Math.round(silentMs / 1000)} s`}`,
+      };
     }
     return undefined;
   }
@@ -232,7 +248,9 @@ function mergeTargets(fromRunbook: Targets | undefined, fromRequest: Targets | u
   const base = fromRunbook ?? {};
   const request = fromRequest ?? {};
   const isSelecting = request.names !== undefined || request.labels !== undefined || request.local !== undefined;
-  const selection = isSelecting ? { names: request.names, labels: request.labels, local: request.local } : { names: base.names, labels: base.labels, local: base.local };
+  const selection = isSelecting
+    ? { names: request.names, labels: request.labels, local: request.local }
+    : { names: base.names, labels: base.labels, local: base.local };
   if (!selection.names && !selection.labels && !selection.local) {
     throw new BadRequestException('targets: the runbook names no targets; give targets.names, targets.labels or targets.local');
   }

@@ -30,16 +30,25 @@ export class NatsTransport implements Transport, OnApplicationBootstrap {
     if (!this.nats.isEnabled) return;
     const nc = this.nats.connection;
     // Registration is handled by one replica (queue group); heartbeats are heard by all, each tracks liveness.
-    nc.subscribe(this.nats.subjects.hello, { queue: 'baton-portal', callback: (err, msg) => (err ? this.logger.error({ err }, 'hello subscription failed') : void this.onHello(msg)) });
-    nc.subscribe(this.nats.subjects.heartbeatAll, { callback: (err, msg) => (err ? this.logger.error({ err }, 'heartbeat subscription failed') : this.onHeartbeat(msg)) });
+    nc.subscribe(this.nats.subjects.hello, {
+      queue: 'baton-portal',
+      callback: (err, msg) => (err ? this.logger.error({ err }, 'hello subscription failed') : void this.onHello(msg)),
+    });
+    nc.subscribe(this.nats.subjects.heartbeatAll, {
+      callback: (err, msg) => (err ? this.logger.error({ err }, 'heartbeat subscription failed') : this.onHeartbeat(msg)),
+    });
   }
 
   async dispatch(order: DispatchOrder): Promise<DispatchResult> {
     const started = process.hrtime.bigint();
     try {
-      const reply = await this.nats.connection.request(this.nats.subjects.dispatch(order.node), JSON.stringify(this.keys.signer.seal(order)), {
-        timeout: this.config.dispatchTimeoutMs,
-      });
+      const reply = await this.nats.connection.request(
+        this.nats.subjects.dispatch(order.node),
+        JSON.stringify(this.keys.signer.seal(order)),
+        {
+          timeout: this.config.dispatchTimeoutMs,
+        },
+      );
       this.metrics.dispatchLatency.observe({ executor: 'agent' }, Number(process.hrtime.bigint() - started) / 1e9);
       const answer = dispatchReplySchema.safeParse(reply.json());
       if (!answer.success) return { accepted: false, status: 'failed', reason: 'agent sent an unreadable reply' };

@@ -3,7 +3,12 @@ import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
 import type { ParamValue, Targets } from '@baton/shared';
 import type { ExecutionStatus, NodeRunStatus } from './state-machine';
 
-export type Trigger = { type: 'user'; user: string } | { type: 'token'; token: string; user: string } | { type: 'schedule'; job: string; fireTime: string } | { type: 'webhook'; hook: string } | { type: 'scaling'; pool: string };
+export type Trigger =
+  | { type: 'user'; user: string }
+  | { type: 'token'; token: string; user: string }
+  | { type: 'schedule'; job: string; fireTime: string }
+  | { type: 'webhook'; hook: string }
+  | { type: 'scaling'; pool: string };
 
 @Entity('executions')
 export class Execution {

@@ -58,7 +58,9 @@ export class ExecutionsController {
         const key = `${chunk.nodeRunId}:${chunk.seq}`;
         if (sent.has(key)) continue;
         sent.add(key);
-        res.write(`event: log\ndata: ${JSON.stringify({ node: chunk.node, step: chunk.stepId, stream: chunk.stream, data: chunk.data })}\n\n`);
+        res.write(
+          `event: log\ndata: ${JSON.stringify({ node: chunk.node, step: chunk.stepId, stream: chunk.stream, data: chunk.data })}\n\n`,
+        );
       }
     };
     const finish = async (status: string) => {
@@ -114,7 +116,18 @@ function summary(e: Execution) {
 }
 
 /** One entry per step: its last attempt, with the number of attempts made. */
-function latestAttempts(steps: { stepId: string; attempt: number; status: string; exitCode: number | null; outputs: Record<string, string>; error: string | null; startedAt: Date | null; finishedAt: Date | null }[]) {
+function latestAttempts(
+  steps: {
+    stepId: string;
+    attempt: number;
+    status: string;
+    exitCode: number | null;
+    outputs: Record<string, string>;
+    error: string | null;
+    startedAt: Date | null;
+    finishedAt: Date | null;
+  }[],
+) {
   const byStep = new Map<string, (typeof steps)[number]>();
   for (const step of steps) {
     const seen = byStep.get(step.stepId);

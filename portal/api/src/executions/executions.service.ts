@@ -62,9 +62,28 @@ export class ExecutionsService {
   /** Stores a new execution, already running, with its node runs queued; returns both as stored. */
   async create({ execution, nodes }: NewExecution): Promise<{ execution: Execution; nodeRuns: NodeRun[] }> {
     const now = new Date();
-    const record = this.executions.create({ ...execution, status: 'running', reason: null, createdAt: now, startedAt: now, finishedAt: null, cancelRequestedAt: null });
+    const record = this.executions.create({
+      ...execution,
+      status: 'running',
+      reason: null,
+      createdAt: now,
+      startedAt: now,
+      finishedAt: null,
+      cancelRequestedAt: null,
+    });
     const nodeRuns = nodes.map((n, position) =>
-      this.nodeRuns.create({ id: n.id, executionId: execution.id, node: n.node, executor: n.executor, position, status: 'queued', reason: null, dispatchedAt: null, startedAt: null, finishedAt: null }),
+      this.nodeRuns.create({
+        id: n.id,
+        executionId: execution.id,
+        node: n.node,
+        executor: n.executor,
+        position,
+        status: 'queued',
+        reason: null,
+        dispatchedAt: null,
+        startedAt: null,
+        finishedAt: null,
+      }),
     );
     // One statement (atomic on its own): the execution and its node runs, in a single round trip.
     await this.db.query(
@@ -118,7 +137,9 @@ export class ExecutionsService {
   }
 
   /** Log events of an execution after `after` (a cursor of node run position and seq), in order. */
-  async logsOf(executionId: string): Promise<{ node: string; stepId: string | null; stream: string | null; data: string; seq: number; nodeRunId: string }[]> {
+  async logsOf(
+    executionId: string,
+  ): Promise<{ node: string; stepId: string | null; stream: string | null; data: string; seq: number; nodeRunId: string }[]> {
     return this.db.query(
       `SELECT r.node, e.step_id AS "stepId", e.stream, e.data, e.seq, e.node_run_id AS "nodeRunId"
          FROM node_events e JOIN node_runs r ON r.id = e.node_run_id
@@ -166,7 +187,10 @@ export class ExecutionsService {
       .createQueryBuilder()
       .update()
       .set({ cancelRequestedAt: () => 'now()' })
-      .where('id = :executionId AND cancel_requested_at IS NULL AND status IN (:...live)', { executionId, live: ['queued', 'running', 'waiting'] })
+      .where('id = :executionId AND cancel_requested_at IS NULL AND status IN (:...live)', {
+        executionId,
+        live: ['queued', 'running', 'waiting'],
+      })
       .execute();
     return (result.affected ?? 0) > 0;
   }
@@ -189,7 +213,13 @@ export class ExecutionsService {
         const ended = await this.applyEvent(tx, event);
         if (ended) finishedRuns.push({ executionId, nodeRunId: event.nodeRunId, status: ended });
       }
-      if (finishedRuns.length) finishedExecutions.push(...(await this.finishCompleted(tx, finishedRuns.map((r) => r.executionId))));
+      if (finishedRuns.length)
+        finishedExecutions.push(
+          ...(await this.finishCompleted(
+            tx,
+            finishedRuns.map((r) => r.executionId),
+          )),
+        );
     });
     for (const executionId of withLogs) this.events.emit('logAppended', { executionId });
     this.announce(finishedRuns, finishedExecutions);
@@ -206,7 +236,8 @@ export class ExecutionsService {
       const run = byId.get(b.event.nodeRunId);
       return run && run.node === b.node ? [{ ...b, executionId: run.executionId }] : [];
     });
-    if (accepted.length < batch.length) this.logger.warn({ dropped: batch.length - accepted.length }, 'dropping events of unknown node runs or from the wrong node');
+    if (accepted.length < batch.length)
+      this.logger.warn({ dropped: batch.length - accepted.length }, 'dropping events of unknown node runs or from the wrong node');
     return accepted;
   }
 
@@ -250,7 +281,16 @@ export class ExecutionsService {
            VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
            ON CONFLICT (node_run_id, step_id, attempt)
            DO UPDATE SET status = $4, exit_code = $5, outputs = $6, error = $7, finished_at = $8`,
-          [event.nodeRunId, event.stepId, event.attempt, event.status, event.exitCode, JSON.stringify(event.outputs), event.error ?? null, at],
+          [
+            event.nodeRunId,
+            event.stepId,
+            event.attempt,
+            event.status,
+            event.exitCode,
+            JSON.stringify(event.outputs),
+            event.error ?? null,
+            at,
+          ],
         );
         return undefined;
       case 'node.finished':
@@ -273,15 +313,22 @@ export class ExecutionsService {
     const finished: { executionId: string; status: ExecutionStatus }[] = [];
     for (const { executionId, nodes, cancelRequested } of rows) {
       if (!nodes.every((n) => isTerminalNodeRun(n.status))) continue;
-      const status = executionOutcome(nodes.map((n) => n.status), cancelRequested);
+      const status = executionOutcome(
+        nodes.map((n) => n.status),
+        cancelRequested,
+      );
       const failedNodes = nodes.filter((n) => n.status !== 'succeeded').map((n) => `${n.node} ${n.status}`);
-      if (await this.finish(executionId, status, failedNodes.length ? failedNodes.join(', ') : undefined, tx)) finished.push({ executionId, status });
+      if (await this.finish(executionId, status, failedNodes.length ? failedNodes.join(', ') : undefined, tx))
+        finished.push({ executionId, status });
     }
     return finished;
   }
 
   /** Tells this process's listeners (orchestrators, live log streams) what ended, after the commit. */
-  private announce(runs: { executionId: string; nodeRunId: string; status: NodeRunStatus }[], executions: { executionId: string; status: ExecutionStatus }[]): void {
+  private announce(
+    runs: { executionId: string; nodeRunId: string; status: NodeRunStatus }[],
+    executions: { executionId: string; status: ExecutionStatus }[],
+  ): void {
     for (const run of runs) this.events.emit('nodeRunFinished', run);
     for (const { executionId, status } of executions) {
       this.metrics.executionsFinished.inc({ status });

@@ -5,7 +5,17 @@
 export const EXECUTION_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
-export const NODE_RUN_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out', 'unreachable', 'lost'] as const;
+export const NODE_RUN_STATUSES = [
+  'queued',
+  'running',
+  'waiting',
+  'succeeded',
+  'failed',
+  'cancelled',
+  'timed_out',
+  'unreachable',
+  'lost',
+] as const;
 export type NodeRunStatus = (typeof NODE_RUN_STATUSES)[number];
 
 const EXECUTION_TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]> = {

@@ -28,7 +28,15 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
   async onApplicationBootstrap(): Promise<void> {
     if (this.config.isLocalNodeEnabled) {
       await this.nodes.upsert(
-        { name: LOCAL_NODE, executor: 'local', labels: { local: 'true' }, hostname: null, version: null, status: 'online', lastSeen: new Date() },
+        {
+          name: LOCAL_NODE,
+          executor: 'local',
+          labels: { local: 'true' },
+          hostname: null,
+          version: null,
+          status: 'online',
+          lastSeen: new Date(),
+        },
         ['name'],
       );
     } else {
@@ -49,7 +57,15 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
     if (hello.node === LOCAL_NODE) throw new BadRequestException(`node name "${LOCAL_NODE}" is reserved for the portal's own host`);
     this.lastHeartbeat.set(hello.node, Date.now());
     await this.nodes.upsert(
-      { name: hello.node, executor: 'agent', labels: hello.labels, hostname: hello.hostname, version: hello.version, status: 'online', lastSeen: new Date() },
+      {
+        name: hello.node,
+        executor: 'agent',
+        labels: hello.labels,
+        hostname: hello.hostname,
+        version: hello.version,
+        status: 'online',
+        lastSeen: new Date(),
+      },
       ['name'],
     );
     this.metrics.agentsConnected.set(this.liveAgents().length);
@@ -97,7 +113,9 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
       `SELECT name, executor FROM nodes WHERE labels @> $1::jsonb ORDER BY name`,
       [JSON.stringify(selector)],
     );
-    return candidates.filter((n) => n.executor === 'local' ? this.config.isLocalNodeEnabled && Object.keys(selector).length > 0 : this.isAlive(n.name));
+    return candidates.filter((n) =>
+      n.executor === 'local' ? this.config.isLocalNodeEnabled && Object.keys(selector).length > 0 : this.isAlive(n.name),
+    );
   }
 
   private liveAgents(): string[] {

@@ -30,5 +30,14 @@ export class RunbooksController {
 
 function summary(record: RunbookRecord) {
   const { id, title, description, tags, params, targets } = record.content;
-  return { id, namespace: record.namespace, title, description, tags: tags ?? [], params: params ?? {}, targets, version: record.currentHash };
+  return {
+    id,
+    namespace: record.namespace,
+    title,
+    description,
+    tags: tags ?? [],
+    params: params ?? {},
+    targets,
+    version: record.currentHash,
+  };
 }

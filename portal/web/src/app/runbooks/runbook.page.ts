@@ -24,13 +24,24 @@ import { RunbookDetail } from './runbook';
             @switch (field.spec.type) {
               @case ('boolean') {
                 <label class="check">
-                  <input type="checkbox" [id]="field.inputId" [attr.aria-describedby]="field.hintId" [checked]="values()[field.name] === true" (change)="setValue(field.name, checkedOf($event))" />
+                  <input
+                    type="checkbox"
+                    [id]="field.inputId"
+                    [attr.aria-describedby]="field.hintId"
+                    [checked]="values()[field.name] === true"
+                    (change)="setValue(field.name, checkedOf($event))"
+                  />
                   {{ field.name }}
                 </label>
               }
               @case ('enum') {
                 <label [for]="field.inputId">{{ field.name }}</label>
-                <select [id]="field.inputId" [attr.aria-describedby]="field.hintId" [required]="field.isRequired" (change)="setValue(field.name, textOf($event))">
+                <select
+                  [id]="field.inputId"
+                  [attr.aria-describedby]="field.hintId"
+                  [required]="field.isRequired"
+                  (change)="setValue(field.name, textOf($event))"
+                >
                   @if (!field.isRequired) {
                     <option value="" [selected]="values()[field.name] === ''">(none)</option>
                   }

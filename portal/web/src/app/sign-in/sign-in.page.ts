@@ -18,7 +18,14 @@ import { Session } from '../core/session';
       </label>
       <label>
         Password
-        <input name="password" type="password" autocomplete="current-password" required [value]="password()" (input)="password.set(inputText($event))" />
+        <input
+          name="password"
+          type="password"
+          autocomplete="current-password"
+          required
+          [value]="password()"
+          (input)="password.set(inputText($event))"
+        />
       </label>
       <button type="submit" [disabled]="isBusy()">Sign in</button>
     </form>

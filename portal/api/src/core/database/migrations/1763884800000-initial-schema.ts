@@ -41,7 +41,17 @@ export class InitialSchema1763884800000 implements MigrationInterface {
   }
 
   async down(db: QueryRunner): Promise<void> {
-    for (const table of ['node_events', 'step_runs', 'node_runs', 'executions', 'settings', 'users', 'nodes', 'runbook_versions', 'runbooks']) {
+    for (const table of [
+      'node_events',
+      'step_runs',
+      'node_runs',
+      'executions',
+      'settings',
+      'users',
+      'nodes',
+      'runbook_versions',
+      'runbooks',
+    ]) {
       await db.query(`DROP TABLE ${table}`);
     }
   }
