@@ -6,14 +6,12 @@ import * as argon2 from 'argon2';
 import { randomBytes } from 'node:crypto';
 import { Repository } from 'typeorm';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
-import { RoleGrant, User } from './user.entity';
+import { User } from './user.entity';
+import type { Principal } from './permissions';
 import { JWT_SECRET } from './jwt-secret';
 import { parseDuration } from '@baton/shared';
 
-export interface Principal {
-  username: string;
-  roles: RoleGrant[];
-}
+export type { Principal } from './permissions';
 
 @Injectable()
 export class AuthService implements OnApplicationBootstrap {

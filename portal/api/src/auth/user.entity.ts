@@ -1,10 +1,8 @@
-/** A person (or the bootstrap admin) who signs in to the portal. */
+/** A person who signs in to the portal: with a password (local), or through single sign-on (oidc). */
 import { Column, CreateDateColumn, Entity, PrimaryColumn } from 'typeorm';
+import type { RoleGrant } from './permissions';
 
-export interface RoleGrant {
-  role: 'viewer' | 'operator' | 'editor' | 'auditor' | 'admin';
-  namespace?: string;
-}
+export type { RoleGrant } from './permissions';
 
 @Entity('users')
 export class User {
