@@ -4,6 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
+import helmet from 'helmet';
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
@@ -17,6 +18,10 @@ export async function createApp(config: BatonConfig): Promise<INestApplication> 
   app.useGlobalFilters(new HttpErrorFilter());
   app.enableShutdownHooks();
   app.disable('x-powered-by');
+  if (config.trustProxy) app.set('trust proxy', parseTrustProxy(config.trustProxy));
+  app.use(helmet());
+  // Closed unless configured: the portal's own UI is same-origin and needs no CORS.
+  if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false, maxAge: 600 });
 
   const openApi = new DocumentBuilder().setTitle('Baton API').setVersion('v1').addBearerAuth().build();
   SwaggerModule.setup('api/docs', app, () => SwaggerModule.createDocument(app, openApi));
@@ -32,4 +37,10 @@ export async function createApp(config: BatonConfig): Promise<INestApplication> 
     });
   }
   return app;
+}
+
+/** `BATON_TRUST_PROXY`: `true`, a hop count, or addresses/subnets, as Express understands them. */
+function parseTrustProxy(value: string): boolean | number | string {
+  if (value === 'true' || value === 'false') return value === 'true';
+  return /^\d+$/.test(value) ? Number(value) : value;
 }

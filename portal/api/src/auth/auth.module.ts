@@ -1,4 +1,7 @@
-/** Sign-in: Passport local login (argon2) issuing JWT bearer tokens, and the global deny-by-default guard. */
+/**
+ * Identity and access: password login (argon2, throttled), JWT sessions with refresh tokens, API tokens, users,
+ * and the global deny-by-default guard that checks every route's declared permission.
+ */
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -6,13 +9,18 @@ import { PassportModule } from '@nestjs/passport';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { BATON_CONFIG } from '../core/config';
 import { SettingsService } from '../core/settings.service';
+import { ApiTokenStrategy } from './api-token.strategy';
+import { ApiTokensService } from './api-tokens.service';
 import { AuthController } from './auth.controller';
-import { JwtAuthGuard } from './auth.guard';
+import { AccessGuard } from './auth.guard';
 import { AuthService } from './auth.service';
 import { JWT_SECRET } from './jwt-secret';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
+import { ApiToken, LoginFailure, RefreshToken } from './token.entity';
 import { User } from './user.entity';
+import { UsersController } from './users.controller';
+import { UsersService } from './users.service';
 
 const jwtSecretProvider = {
   provide: JWT_SECRET,
@@ -21,8 +29,18 @@ const jwtSecretProvider = {
 };
 
 @Module({
-  imports: [TypeOrmModule.forFeature([User]), PassportModule, JwtModule.register({})],
-  controllers: [AuthController],
-  providers: [jwtSecretProvider, AuthService, LocalStrategy, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  imports: [TypeOrmModule.forFeature([User, ApiToken, RefreshToken, LoginFailure]), PassportModule, JwtModule.register({})],
+  controllers: [AuthController, UsersController],
+  providers: [
+    jwtSecretProvider,
+    AuthService,
+    ApiTokensService,
+    UsersService,
+    LocalStrategy,
+    JwtStrategy,
+    ApiTokenStrategy,
+    { provide: APP_GUARD, useClass: AccessGuard },
+  ],
+  exports: [AuthService],
 })
 export class AuthModule {}

@@ -44,8 +44,13 @@ export const PERMISSIONS = [
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
-/** Permissions that a namespaced grant gives within its namespace; all others need a global grant. */
+/**
+ * Permissions that a namespaced grant gives within its namespace (and, for `self` and `nodes:read`, which belong
+ * to no namespace, simply by being held); all others need a global grant.
+ */
 const NAMESPACED: ReadonlySet<Permission> = new Set([
+  'self',
+  'nodes:read',
   'runbooks:read',
   'runbooks:run',
   'runbooks:write',
@@ -104,6 +109,11 @@ export function isAdmin(principal: Principal): boolean {
   return rolesIn(principal, undefined).includes('admin');
 }
 
+/** Global admins and auditors see every runbook and execution, so lists need no filtering for them. */
+export function seesEveryRunbook(principal: Principal): boolean {
+  return rolesIn(principal, undefined).some((r) => SEES_ALL.has(r));
+}
+
 /** May the caller see this runbook (and its executions)? Runbooks one may not see are absent from lists and 404. */
 export function canViewRunbook(principal: Principal, runbook: RunbookAccess): boolean {
   const roles = rolesIn(principal, namespaceOf(runbook.id));
@@ -123,6 +133,7 @@ export function canRunRunbook(principal: Principal, runbook: RunbookAccess): boo
 /** Roles a caller may hand to an API token: each no more than one the caller holds in the same scope or wider. */
 export function isSubsetOf(wanted: RoleGrant[], held: RoleGrant[]): boolean {
   const covers = (h: RoleGrant, w: RoleGrant) =>
-    (h.namespace === undefined || h.namespace === w.namespace) && [...ROLE_PERMISSIONS[w.role]].every((p) => ROLE_PERMISSIONS[h.role].has(p));
+    (h.namespace === undefined || h.namespace === w.namespace) &&
+    [...ROLE_PERMISSIONS[w.role]].every((p) => ROLE_PERMISSIONS[h.role].has(p));
   return wanted.every((w) => held.some((h) => covers(h, w)));
 }

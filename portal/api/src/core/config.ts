@@ -23,7 +23,10 @@ const envSchema = z.object({
   BATON_LOCAL_NODE: flag(true),
   BATON_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   BATON_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
-  BATON_JWT_TTL: z.string().refine(isDuration, 'must be a duration such as 15m or 1h').default('1h'),
+  BATON_JWT_TTL: z.string().refine(isDuration, 'must be a duration such as 15m or 1h').default('15m'),
+  BATON_REFRESH_TTL: z.string().refine(isDuration, 'must be a duration such as 12h or 7d').default('7d'),
+  BATON_CORS_ORIGINS: z.string().optional(),
+  BATON_TRUST_PROXY: z.string().optional(),
   BATON_SUBJECT_PREFIX: z
     .string()
     .regex(/^[A-Za-z0-9_-]+$/)
@@ -59,6 +62,15 @@ export function parseConfig(env: Record<string, string | undefined>) {
     adminPassword: e.BATON_ADMIN_PASSWORD,
     jwtSecret: e.BATON_JWT_SECRET,
     jwtTtl: e.BATON_JWT_TTL,
+    refreshTtl: e.BATON_REFRESH_TTL,
+    /** Origins allowed to call the API from a browser; none (CORS closed) unless configured. */
+    corsOrigins: e.BATON_CORS_ORIGINS
+      ? e.BATON_CORS_ORIGINS.split(',')
+          .map((o) => o.trim())
+          .filter(Boolean)
+      : [],
+    /** Express `trust proxy`: set behind a reverse proxy so that client addresses (throttling, audit) are the real ones. */
+    trustProxy: e.BATON_TRUST_PROXY,
     subjectPrefix: e.BATON_SUBJECT_PREFIX,
     eventStream: e.BATON_EVENT_STREAM,
     heartbeatMs: e.BATON_HEARTBEAT_MS,

@@ -1,7 +1,9 @@
-import { Body, Controller, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, ForbiddenException, HttpCode, NotFoundException, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import type { Principal } from '../auth/auth.service';
 import { CurrentUser } from '../auth/current-user.decorator';
+import { can, canRunRunbook, namespaceOf, RequirePermission, type Principal } from '../auth/permissions';
+import { ExecutionsService } from '../executions/executions.service';
+import { RunbooksService } from '../runbooks/runbooks.service';
 import { DispatchService } from './dispatch.service';
 import { StartExecutionDto } from './dto/start-execution.dto';
 
@@ -9,10 +11,18 @@ import { StartExecutionDto } from './dto/start-execution.dto';
 @ApiBearerAuth()
 @Controller('api/v1')
 export class RunController {
-  constructor(private readonly dispatch: DispatchService) {}
+  constructor(
+    private readonly dispatch: DispatchService,
+    private readonly runbooks: RunbooksService,
+    private readonly executions: ExecutionsService,
+  ) {}
 
+  /** Runs a runbook the caller may run: hidden runbooks are 404, visible ones the caller may not run are 403. */
+  @RequirePermission('runbooks:run')
   @Post('runbooks/:id/executions')
   async start(@Param('id') runbookId: string, @Body() body: StartExecutionDto, @CurrentUser() user: Principal) {
+    const runbook = await this.runbooks.getVisible(runbookId, user);
+    if (!canRunRunbook(user, runbook.content)) throw new ForbiddenException(`you may not run runbook "${runbookId}"`);
     const execution = await this.dispatch.start({
       runbookId,
       params: body.params ?? {},
@@ -23,9 +33,19 @@ export class RunController {
     return { id: execution.id, status: execution.status };
   }
 
+  /** Operators cancel their own runs; admins (and whoever holds executions:cancel-any) anyone's. */
+  @RequirePermission('executions:cancel-own')
   @Post('executions/:id/cancel')
   @HttpCode(202)
   async cancel(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: Principal) {
+    const target = await this.executions.get(id);
+    if (!(await this.runbooks.isVisible(target.runbookId, target.runbookHash, user)))
+      throw new NotFoundException(`execution "${id}" not found`);
+    const namespace = namespaceOf(target.runbookId);
+    const isOwn = target.actor === user.username && can(user, 'executions:cancel-own', namespace);
+    if (!isOwn && !can(user, 'executions:cancel-any', namespace)) {
+      throw new ForbiddenException(`you may cancel only your own executions; this one was started by ${target.actor}`);
+    }
     const execution = await this.dispatch.cancel(id, `cancelled by ${user.username}`);
     return { id: execution.id, status: execution.status };
   }

@@ -1,6 +1,9 @@
-import { Controller, Get, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { RequirePermission, seesEveryRunbook, type Principal } from '../auth/permissions';
+import { RunbooksService } from '../runbooks/runbooks.service';
 import { ListExecutionsDto } from './dto/list-executions.dto';
 import { ExecutionsService } from './executions.service';
 import { isTerminalExecution } from './state-machine';
@@ -10,16 +13,24 @@ import type { Execution } from './execution.entity';
 @ApiBearerAuth()
 @Controller('api/v1/executions')
 export class ExecutionsController {
-  constructor(private readonly executions: ExecutionsService) {}
+  constructor(
+    private readonly executions: ExecutionsService,
+    private readonly runbooks: RunbooksService,
+  ) {}
 
+  /** Executions of the runbooks the caller may see, newest first. */
+  @RequirePermission('executions:read')
   @Get()
-  async list(@Query() query: ListExecutionsDto) {
-    return (await this.executions.list(query)).map(summary);
+  async list(@Query() query: ListExecutionsDto, @CurrentUser() user: Principal) {
+    const runbookIds = seesEveryRunbook(user) ? undefined : (await this.runbooks.listVisible(user)).map((r) => r.id);
+    if (query.runbook && runbookIds && !runbookIds.includes(query.runbook)) return [];
+    return (await this.executions.list({ ...query, runbookIds })).map(summary);
   }
 
+  @RequirePermission('executions:read')
   @Get(':id')
-  async get(@Param('id', ParseUUIDPipe) id: string) {
-    const execution = await this.executions.get(id);
+  async get(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: Principal) {
+    const execution = await this.visibleExecution(id, user);
     const runs = await this.executions.nodeRunsOf(id);
     const steps = await this.executions.stepRunsOf(runs.map((r) => r.id));
     return {
@@ -37,16 +48,31 @@ export class ExecutionsController {
   }
 
   /** The log as text; with `?follow=1` a server-sent event stream that ends when the execution does. */
+  @RequirePermission('executions:read')
   @Get(':id/logs')
   @ApiProduces('text/plain', 'text/event-stream')
-  async logs(@Param('id', ParseUUIDPipe) id: string, @Query('follow') follow: string | undefined, @Res() res: Response): Promise<void> {
-    await this.executions.get(id); // 404 before any header is sent
+  async logs(
+    @Param('id', ParseUUIDPipe) id: string,
+    @Query('follow') follow: string | undefined,
+    @Res() res: Response,
+    @CurrentUser() user: Principal,
+  ): Promise<void> {
+    await this.visibleExecution(id, user); // 404 before any header is sent
     if (follow !== '1' && follow !== 'true') {
       const lines = await this.executions.logsOf(id);
       res.type('text/plain').send(lines.map((l) => l.data).join(''));
       return;
     }
     await this.streamLogs(id, res);
+  }
+
+  /** An execution of a runbook the caller may see; others are 404, as if they did not exist. */
+  private async visibleExecution(id: string, user: Principal): Promise<Execution> {
+    const execution = await this.executions.get(id);
+    if (!(await this.runbooks.isVisible(execution.runbookId, execution.runbookHash, user))) {
+      throw new NotFoundException(`execution "${id}" not found`);
+    }
+    return execution;
   }
 
   private async streamLogs(id: string, res: Response): Promise<void> {

@@ -32,6 +32,8 @@ export interface ReportedEvent {
 
 export interface ExecutionQuery {
   runbook?: string;
+  /** Only executions of these runbooks (the ones the caller may see); undefined: no restriction. */
+  runbookIds?: string[];
   status?: ExecutionStatus;
   limit: number;
 }
@@ -121,7 +123,11 @@ export class ExecutionsService {
 
   list(query: ExecutionQuery): Promise<Execution[]> {
     return this.executions.find({
-      where: { ...(query.runbook ? { runbookId: query.runbook } : {}), ...(query.status ? { status: query.status } : {}) },
+      where: {
+        ...(query.runbookIds ? { runbookId: In(query.runbookIds) } : {}),
+        ...(query.runbook ? { runbookId: query.runbook } : {}),
+        ...(query.status ? { status: query.status } : {}),
+      },
       order: { createdAt: 'DESC' },
       take: query.limit,
     });

@@ -1,5 +1,6 @@
 import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { RequirePermission } from '../auth/permissions';
 import { NodesService } from './nodes.service';
 
 @ApiTags('nodes')
@@ -8,6 +9,7 @@ import { NodesService } from './nodes.service';
 export class NodesController {
   constructor(private readonly nodes: NodesService) {}
 
+  @RequirePermission('nodes:read')
   @Get()
   async list() {
     return (await this.nodes.list()).map(({ name, executor, status, labels, lastSeen, hostname, version }) => ({

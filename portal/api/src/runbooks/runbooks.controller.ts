@@ -1,4 +1,6 @@
 import { Controller, Get, Param } from '@nestjs/common';
+import { CurrentUser } from '../auth/current-user.decorator';
+import { RequirePermission, type Principal } from '../auth/permissions';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { LoadError } from '@baton/shared';
 import { RunbooksService } from './runbooks.service';
@@ -10,18 +12,22 @@ import type { RunbookRecord } from './runbook.entity';
 export class RunbooksController {
   constructor(private readonly runbooks: RunbooksService) {}
 
+  /** The runbooks the caller may see (others are simply absent). */
+  @RequirePermission('runbooks:read')
   @Get('runbooks')
-  async list() {
-    return (await this.runbooks.list()).map(summary);
+  async list(@CurrentUser() user: Principal) {
+    return (await this.runbooks.listVisible(user)).map(summary);
   }
 
+  @RequirePermission('runbooks:read')
   @Get('runbooks/:id')
-  async get(@Param('id') id: string) {
-    const record = await this.runbooks.get(id);
+  async get(@Param('id') id: string, @CurrentUser() user: Principal) {
+    const record = await this.runbooks.getVisible(id, user);
     return { ...record.content, version: record.currentHash, sourceFile: record.sourceFile, updatedAt: record.updatedAt };
   }
 
   /** Resource files that could not be loaded, with file, line, column and the problem. */
+  @RequirePermission('runbooks:read')
   @Get('resources/errors')
   errors(): LoadError[] {
     return this.runbooks.errors();

@@ -7,6 +7,7 @@ import { InjectRepository } from '@nestjs/typeorm';
 import { createHash } from 'node:crypto';
 import { In, IsNull, Not, Repository } from 'typeorm';
 import type { LoadError, Runbook } from '@baton/shared';
+import { canViewRunbook, type Principal } from '../auth/permissions';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { loadResourceDir } from './runbook-loader';
 import { RunbookRecord, RunbookVersion } from './runbook.entity';
@@ -92,6 +93,27 @@ export class RunbooksService implements OnApplicationBootstrap {
 
   errors(): LoadError[] {
     return this.loadErrors;
+  }
+
+  /** A runbook the caller may see, or 404 — also for runbooks that exist but are hidden from the caller. */
+  async getVisible(id: string, principal: Principal): Promise<RunbookRecord> {
+    const record = await this.get(id);
+    if (!canViewRunbook(principal, record.content)) throw new NotFoundException(`runbook "${id}" not found`);
+    return record;
+  }
+
+  async listVisible(principal: Principal): Promise<RunbookRecord[]> {
+    return (await this.list()).filter((r) => canViewRunbook(principal, r.content));
+  }
+
+  /**
+   * Whether the caller may see what was run as this runbook: judged by the catalog entry, or by the version that
+   * ran when the runbook has since left the catalog.
+   */
+  async isVisible(runbookId: string, hash: string, principal: Principal): Promise<boolean> {
+    const record = this.cache.get(runbookId) ?? (await this.runbooks.findOneBy({ id: runbookId }));
+    const access = record?.content ?? (await this.versions.findOneBy({ hash }))?.content ?? { id: runbookId };
+    return canViewRunbook(principal, access);
   }
 }
 

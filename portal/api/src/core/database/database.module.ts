@@ -9,13 +9,28 @@ import { BATON_CONFIG, BatonConfig } from '../config';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { Setting } from './setting.entity';
 import { InitialSchema1763884800000 } from './migrations/1763884800000-initial-schema';
+import { AccessControl1763971100000 } from './migrations/1763971100000-access-control';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
 import { User } from '../../auth/user.entity';
+import { ApiToken, LoginFailure, RefreshToken } from '../../auth/token.entity';
 import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
 
-export const ENTITIES = [Setting, RunbookRecord, RunbookVersion, NodeRecord, User, Execution, NodeRun, StepRun, NodeEventRow];
-export const MIGRATIONS = [InitialSchema1763884800000];
+export const ENTITIES = [
+  Setting,
+  RunbookRecord,
+  RunbookVersion,
+  NodeRecord,
+  User,
+  ApiToken,
+  RefreshToken,
+  LoginFailure,
+  Execution,
+  NodeRun,
+  StepRun,
+  NodeEventRow,
+];
+export const MIGRATIONS = [InitialSchema1763884800000, AccessControl1763971100000];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
 
