@@ -158,8 +158,10 @@ export class AuthService implements OnApplicationBootstrap {
       .insert()
       .values({ username: 'admin', passwordHash: await argon2.hash(password), roles: [{ role: 'admin' }], source: 'local' })
       .orIgnore()
+      .returning('username')
       .execute();
-    if (inserted.identifiers.length === 0 || this.config.adminPassword) return;
+    // Another replica starting at the same moment may have created it first: only the one that did prints.
+    if ((inserted.raw as unknown[]).length === 0 || this.config.adminPassword) return;
     // Printed once, on purpose, outside the structured log: it is never stored in clear anywhere.
     process.stdout.write(
       `\nBaton: created user "admin" with password: ${password}\n(change it; set BATON_ADMIN_PASSWORD to choose it)\n\n`,

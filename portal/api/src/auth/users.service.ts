@@ -26,8 +26,8 @@ export class UsersService {
 
   async create(username: string, password: string, roles: RoleGrant[]): Promise<User> {
     const user = this.users.create({ username, passwordHash: await argon2.hash(password), roles: normalise(roles), source: 'local' });
-    const inserted = await this.users.createQueryBuilder().insert().values(user).orIgnore().execute();
-    if (inserted.identifiers.length === 0) throw new ConflictException(`user "${username}" already exists`);
+    const inserted = await this.users.createQueryBuilder().insert().values(user).orIgnore().returning('username').execute();
+    if ((inserted.raw as unknown[]).length === 0) throw new ConflictException(`user "${username}" already exists`);
     return this.get(username);
   }
 
