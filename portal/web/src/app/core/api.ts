@@ -43,7 +43,7 @@ export class Api {
     return (await response.json()) as T;
   }
 
-  private async send(method: string, path: string, body: unknown, accept: string): Promise<Response> {
+  private async send(method: string, path: string, body: unknown, accept: string, isRetry = false): Promise<Response> {
     const token = this.session.token();
     const headers: Record<string, string> = { accept };
     if (token) headers['authorization'] = `Bearer ${token}`;
@@ -57,6 +57,8 @@ export class Api {
     }
     if (response.ok) return response;
 
+    // Access tokens live minutes: renew once with the refresh token, then repeat the request.
+    if (response.status === 401 && token && !isRetry && (await this.session.renew())) return this.send(method, path, body, accept, true);
     const error = await readApiError(response);
     if (response.status === 401 && token) this.endExpiredSession();
     throw error;

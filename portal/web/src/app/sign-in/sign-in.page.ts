@@ -3,7 +3,7 @@ import { Component, inject, input, signal } from '@angular/core';
 import { Router } from '@angular/router';
 import { Api, ApiError, asApiError } from '../core/api';
 import { ErrorNotice } from '../core/error-notice';
-import { Session } from '../core/session';
+import { Session, type Tokens } from '../core/session';
 
 @Component({
   selector: 'baton-sign-in-page',
@@ -53,11 +53,11 @@ export class SignInPage {
     this.isBusy.set(true);
     this.error.set(null);
     try {
-      const { accessToken } = await this.api.postJson<{ accessToken: string }>('/auth/login', {
+      const tokens = await this.api.postJson<Tokens>('/auth/login', {
         username: this.username(),
         password: this.password(),
       });
-      this.session.signIn(accessToken);
+      this.session.signIn(tokens);
       await this.router.navigateByUrl(this.safeReturnUrl());
     } catch (error) {
       this.error.set(asApiError(error));
