@@ -283,7 +283,7 @@ describe('access control', () => {
       const run = await script.request('POST', '/api/v1/runbooks/open.hello/executions', {});
       expect(run.status).toBe(201);
       const execution = await admin.waitForEnd(run.body.id);
-      expect(execution).toMatchObject({ status: 'succeeded', actor: 'operator' });
+      expect(execution).toMatchObject({ status: 'succeeded', actor: 'operator', trigger: { type: 'token', user: 'operator' } });
     });
 
     it('refuses roles beyond the creating user, a past expiry, and a wrong secret', async () => {

@@ -27,7 +27,7 @@ export class RunController {
       runbookId,
       params: body.params ?? {},
       targets: body.targets,
-      trigger: { type: 'user', user: user.username },
+      trigger: user.tokenId ? { type: 'token', token: user.tokenId, user: user.username } : { type: 'user', user: user.username },
       actor: user.username,
     });
     return { id: execution.id, status: execution.status };
