@@ -139,7 +139,12 @@ describe('NodeRunExecutor onFailure steps', () => {
     const events: NodeEvent[] = [];
     const executor = new NodeRunExecutor({
       nodeRunId: 'nr-2',
-      plan: { steps: [{ id: 'long', run: 'sleep 30' }], onFailure: [{ id: 'cleanup', run: 'echo cleaning; sleep 30' }], env: {}, secrets: [] },
+      plan: {
+        steps: [{ id: 'long', run: 'sleep 30' }],
+        onFailure: [{ id: 'cleanup', run: 'echo cleaning; sleep 30' }],
+        env: {},
+        secrets: [],
+      },
       emit: (e) => events.push(e),
     });
     const done = executor.run();

@@ -126,10 +126,7 @@ export function checkParamValue(spec: ParamSpec, raw: unknown): ParamCheck {
 }
 
 /** The parameter values as they may be stored and shown: secret parameters as `***`. */
-export function redactParams(
-  specs: Record<string, ParamSpec> | undefined,
-  values: Record<string, ParamValue>,
-): Record<string, ParamValue> {
+export function redactParams(specs: Record<string, ParamSpec> | undefined, values: Record<string, ParamValue>): Record<string, ParamValue> {
   const redacted: Record<string, ParamValue> = {};
   for (const [name, value] of Object.entries(values)) redacted[name] = specs?.[name]?.type === 'secret' ? MASK : value;
   return redacted;

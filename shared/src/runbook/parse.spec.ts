@@ -213,7 +213,9 @@ describe('parseResources', () => {
 
     it('lists the parameter types for an unknown one', () => {
       const text = yaml(...HEADER, 'params:', '  count: { type: int }', 'steps: [{ id: a, run: "true" }]');
-      expect(errorsIn(text)).toEqual([at(6, 18, 'params.count.type: must be one of string, integer, number, boolean, enum, secret (got "int")')]);
+      expect(errorsIn(text)).toEqual([
+        at(6, 18, 'params.count.type: must be one of string, integer, number, boolean, enum, secret (got "int")'),
+      ]);
     });
 
     it('refuses a parameter name that is not an identifier, at the name', () => {
@@ -433,7 +435,9 @@ describe('secrets in runbooks', () => {
   });
 
   it('refuses a default in clear on a secret parameter', () => {
-    const errors = errorsIn(yaml(...HEADER, 'params:', '  token: { type: secret, default: hunter2 }', 'steps:', '  - { id: a, run: "true" }'));
+    const errors = errorsIn(
+      yaml(...HEADER, 'params:', '  token: { type: secret, default: hunter2 }', 'steps:', '  - { id: a, run: "true" }'),
+    );
     expect(errors).toEqual([expect.objectContaining({ line: 6, message: expect.stringContaining('unknown field "default"') })]);
   });
 

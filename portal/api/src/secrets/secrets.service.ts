@@ -48,7 +48,10 @@ export class SecretsService implements OnModuleInit, OnModuleDestroy {
     }
     this.cipher = new SecretCipher(master.key);
     await this.reload();
-    this.reloadTimer = setInterval(() => void this.reload().catch((err) => this.logger.error({ err }, 'reloading secrets failed')), RELOAD_MS);
+    this.reloadTimer = setInterval(
+      () => void this.reload().catch((err) => this.logger.error({ err }, 'reloading secrets failed')),
+      RELOAD_MS,
+    );
     this.reloadTimer.unref();
   }
 
