@@ -4,7 +4,16 @@
  * the cache is reloaded after each change here and every RELOAD_MS for changes made through other replicas.
  * Lookups for dispatch (`resolve`) always read the database, so a run never uses a stale value.
  */
-import { BadRequestException, Inject, Injectable, Logger, NotFoundException, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import {
+  BadRequestException,
+  ConflictException,
+  Inject,
+  Injectable,
+  Logger,
+  NotFoundException,
+  OnModuleDestroy,
+  OnModuleInit,
+} from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import { maskText, secretNameSchema } from '@baton/shared';
@@ -88,7 +97,7 @@ export class SecretsService implements OnModuleInit, OnModuleDestroy {
     const wanted = [...new Set(names)];
     if (wanted.length === 0) return new Map();
     const rows = await this.secrets.findBy({ name: In(wanted) });
-    return new Map(rows.map((row) => [row.name, this.cipher.open(row.name, row)]));
+    return new Map(rows.map((row) => [row.name, this.open(row)]));
   }
 
   /**
@@ -107,6 +116,15 @@ export class SecretsService implements OnModuleInit, OnModuleDestroy {
 
   forgetExecution(executionId: string): void {
     this.executionValues.delete(executionId);
+  }
+
+  /** A row the current key cannot open is a state an admin must fix (set the secret again): 409, not a 500. */
+  private open(row: Secret): string {
+    try {
+      return this.cipher.open(row.name, row);
+    } catch (err) {
+      throw new ConflictException(`${err instanceof Error ? err.message : String(err)}; an admin must set it again`);
+    }
   }
 
   private async reload(): Promise<void> {
