@@ -149,10 +149,10 @@ describe('secrets', () => {
 
       it(`mask a value split across two writes, secret parameters, outputs and step errors on ${node}`, async () => {
         const targets = node === 'local' ? {} : { targets: { names: [node] } };
-        const id = await portal.run('test.secrets', { params: { api_key: PARAM_VALUE }, ...targets });
+        const id = await portal.run('test.secrets', { params: { api_key: PARAM_VALUE, note: 'plain words' }, ...targets });
         const execution = await portal.waitForEnd(id);
         expect(execution.status).toBe('succeeded');
-        expect(execution.params).toEqual({ api_key: '***', backed: '***' });
+        expect(execution.params).toEqual({ api_key: '***', backed: '***', note: 'plain words' });
         const steps = Object.fromEntries(execution.nodes[0].steps.map((s: { id: string }) => [s.id, s]));
         expect(steps.params.outputs).toEqual({ key: '***' });
         expect(steps.env.outputs).toEqual({ token: '***' });

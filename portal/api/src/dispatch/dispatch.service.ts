@@ -12,6 +12,7 @@ import {
   Targets,
   parseDuration,
   paramsToEnv,
+  maskText,
   redactParams,
   resolveStepSecrets,
   secretsUsedBy,
@@ -98,8 +99,9 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
         runbookHash: record.currentHash,
         trigger: request.trigger,
         actor: request.actor,
-        // Secret parameters are stored as ***: a caller's secret value is never persisted.
-        params: redactParams(runbook.params, withSecrets.params),
+        // Secret parameters are stored as ***: a caller's secret value is never persisted. A known secret value
+        // typed into an ordinary parameter is masked too.
+        params: this.maskedParams(redactParams(runbook.params, withSecrets.params), withSecrets.values),
         targets,
         timeoutMs,
       },
@@ -145,6 +147,14 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
       if (params[name] !== undefined) values.push(String(params[name]));
     }
     return { params, stored, values: [...new Set(values)] };
+  }
+
+  private maskedParams(params: Record<string, ParamValue>, runValues: string[]): Record<string, ParamValue> {
+    const masked: Record<string, ParamValue> = {};
+    for (const [name, value] of Object.entries(params)) {
+      masked[name] = typeof value === 'string' ? maskText(this.secrets.mask(value), runValues) : value;
+    }
+    return masked;
   }
 
   async cancel(executionId: string, reason: string): Promise<Execution> {
