@@ -6,3 +6,5 @@ export * from './protocol/messages';
 export * from './runbook/parse';
 export * from './runbook/dag';
 export * from './runbook/params';
+export * from './executor/mask';
+export * from './runbook/secret-refs';

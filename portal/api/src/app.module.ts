@@ -8,6 +8,7 @@ import { DispatchModule } from './dispatch/dispatch.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { NodesModule } from './nodes/nodes.module';
 import { RunbooksModule } from './runbooks/runbooks.module';
+import { SecretsModule } from './secrets/secrets.module';
 
 @Module({})
 export class AppModule {
@@ -25,6 +26,7 @@ export class AppModule {
         }),
         CoreModule.register(config),
         AuthModule,
+        SecretsModule,
         RunbooksModule,
         NodesModule,
         ExecutionsModule,

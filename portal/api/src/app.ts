@@ -10,12 +10,14 @@ import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
 import type { BatonConfig } from './core/config';
 import { HttpErrorFilter } from './core/http-error.filter';
+import { SecretsService } from './secrets/secrets.service';
 
 export async function createApp(config: BatonConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));
-  app.useGlobalFilters(new HttpErrorFilter());
+  const secrets = app.get(SecretsService);
+  app.useGlobalFilters(new HttpErrorFilter((text) => secrets.mask(text)));
   app.enableShutdownHooks();
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', parseTrustProxy(config.trustProxy));

@@ -217,6 +217,20 @@ describe('access control', () => {
         },
         expect: only(['admin']),
       },
+      { route: 'GET /api/v1/secrets', call: (p) => p.request('GET', '/api/v1/secrets'), expect: only(['auditor', 'admin']) },
+      {
+        route: 'PUT /api/v1/secrets/:name',
+        call: (p, who) => p.request('PUT', `/api/v1/secrets/matrix-${who.toLowerCase()}`, { value: 'matrix-value' }),
+        expect: only(['admin']),
+      },
+      {
+        route: 'DELETE /api/v1/secrets/:name',
+        call: async (p, who) => {
+          await admin.request('PUT', `/api/v1/secrets/doomed-${who.toLowerCase()}`, { value: 'doomed-value' });
+          return p.request('DELETE', `/api/v1/secrets/doomed-${who.toLowerCase()}`);
+        },
+        expect: only(['admin']),
+      },
     ];
 
     it('has a row for every registered route', () => {

@@ -186,7 +186,7 @@ describe('runbooks on agents over NATS', () => {
       executionId: '00000000-0000-4000-8000-000000000000',
       nodeRunId: '00000000-0000-4000-8000-000000000001',
       node: 'db-1',
-      plan: { steps: [{ id: 'evil', run: 'touch /tmp/baton-pwned' }], onFailure: [], env: {} },
+      plan: { steps: [{ id: 'evil', run: 'touch /tmp/baton-pwned' }], onFailure: [], env: {}, secrets: [] },
     };
     const subject = subjects(env.prefix).dispatch('db-1');
     const forged = new EnvelopeSigner(generateSigningKeys().privateKeyPem).seal(order);

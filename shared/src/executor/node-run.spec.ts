@@ -1,9 +1,9 @@
 import { readFileSync } from 'node:fs';
-import { NodeEvent, NodePlan, Step } from '@baton/shared';
+import { NodeEvent, NodePlan, PlanStep } from '@baton/shared';
 import { NodeRunExecutor } from '@baton/shared/node';
 
-function plan(steps: Step[], extra: Partial<NodePlan> = {}): NodePlan {
-  return { steps, onFailure: [], env: {}, ...extra };
+function plan(steps: PlanStep[], extra: Partial<NodePlan> = {}): NodePlan {
+  return { steps, onFailure: [], env: {}, secrets: [], ...extra };
 }
 
 async function execute(p: NodePlan, whileRunning?: (executor: NodeRunExecutor) => void) {
@@ -139,7 +139,12 @@ describe('NodeRunExecutor onFailure steps', () => {
     const events: NodeEvent[] = [];
     const executor = new NodeRunExecutor({
       nodeRunId: 'nr-2',
-      plan: { steps: [{ id: 'long', run: 'sleep 30' }], onFailure: [{ id: 'cleanup', run: 'echo cleaning; sleep 30' }], env: {} },
+      plan: {
+        steps: [{ id: 'long', run: 'sleep 30' }],
+        onFailure: [{ id: 'cleanup', run: 'echo cleaning; sleep 30' }],
+        env: {},
+        secrets: [],
+      },
       emit: (e) => events.push(e),
     });
     const done = executor.run();
@@ -161,5 +166,51 @@ describe('NodeRunExecutor onFailure steps', () => {
       }),
     );
     expect(log).toContain('second saw 1');
+  });
+});
+
+describe('NodeRunExecutor masking', () => {
+  const secret = 'hunter2-s3cret';
+  const withSecret = (steps: PlanStep[], extra: Partial<NodePlan> = {}) => plan(steps, { secrets: [secret], ...extra });
+
+  it('gives the step the real value but reports *** in its log', async () => {
+    const { outcome, log } = await execute(
+      withSecret([{ id: 'a', run: 'echo "token=$TOKEN"; test "$TOKEN" = hunter2-s3cret && echo same' }], { env: { TOKEN: secret } }),
+    );
+    expect(outcome).toBe('succeeded');
+    expect(log).toBe('token=***\nsame\n');
+  });
+
+  it('masks a value the step writes in two parts with a pause between them', async () => {
+    const { events, log } = await execute(withSecret([{ id: 'a', run: "printf 'hunter2-'; sleep 0.2; printf 's3cret done'" }]));
+    expect(log).toBe('*** done');
+    const chunks = events.filter((e) => e.type === 'step.log').map((e) => (e.type === 'step.log' ? e.data : ''));
+    expect(chunks.join('|')).not.toContain('hunter2');
+  });
+
+  it('masks the value on stderr and in outputs, while later steps still read the real output', async () => {
+    const { finished, log } = await execute(
+      withSecret(
+        [
+          { id: 'make', run: 'echo "oops $TOKEN" >&2; echo "token=$TOKEN" >> "$BATON_OUTPUT"' },
+          { id: 'use', needs: ['make'], run: 'test "$STEP_MAKE_TOKEN" = hunter2-s3cret && echo real value passed on' },
+        ],
+        { env: { TOKEN: secret } },
+      ),
+    );
+    expect(log).toBe('oops ***\nreal value passed on\n');
+    expect(finished('make')[0]).toMatchObject({ outputs: { token: '***' } });
+  });
+
+  it('masks the value in a step error', async () => {
+    const { finished } = await execute(withSecret([{ id: 'a', run: 'true', shell: `/no/such/${secret}/sh` }]));
+    const error = (finished('a')[0] as { error?: string }).error;
+    expect(error).toContain('could not start /no/such/***/sh');
+    expect(error).not.toContain('hunter2');
+  });
+
+  it('masks the value in a step env too (from a stored secret)', async () => {
+    const { log } = await execute(withSecret([{ id: 'a', run: 'echo "$API_KEY"', env: { API_KEY: secret } }]));
+    expect(log).toBe('***\n');
   });
 });

@@ -2,13 +2,15 @@
  * Executes one node's share of an execution: the steps as a DAG (independent steps in parallel), retries with
  * backoff, step and node timeouts, outputs, `onFailure` steps and cancel. It reports progress only as events,
  * so the agent (publishing to JetStream) and the portal's `local` node (writing directly) share this code.
+ * Every reported text (log chunks, outputs, errors, reasons) is masked against the plan's `secrets` here, at the
+ * source, so secret values never leave the node in an event.
  */
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseDuration } from '../duration';
-import type { Step } from '../runbook/schema';
-import type { NodeEvent, NodeEventDraft, NodeOutcome, NodePlan, StepStatus } from '../protocol/messages';
+import type { NodeEvent, NodeEventDraft, NodeOutcome, NodePlan, PlanStep, StepStatus } from '../protocol/messages';
+import { SecretMasker, maskRecord, maskText } from './mask';
 import { outputEnvName, parseOutputs } from './outputs';
 import { runCommand } from './process';
 
@@ -45,9 +47,11 @@ export class NodeRunExecutor {
   private stopReason?: { status: 'cancelled' | 'timed_out'; reason: string };
   private readonly outputsEnv: Record<string, string> = {};
   private workdir = '';
+  private readonly secrets: string[];
 
   constructor(private readonly options: NodeRunOptions) {
     this.seq = options.firstSeq ?? 0;
+    this.secrets = options.plan.secrets ?? [];
   }
 
   get nodeRunId(): string {
@@ -79,7 +83,7 @@ export class NodeRunExecutor {
       if (outcome !== 'succeeded' && plan.onFailure.length > 0) {
         await this.runOnFailure(plan.onFailure, failed);
       }
-      this.send({ type: 'node.finished', status: outcome, reason });
+      this.send({ type: 'node.finished', status: outcome, reason: reason === undefined ? undefined : this.mask(reason) });
       return outcome;
     } finally {
       clearTimeout(deadline);
@@ -96,7 +100,7 @@ export class NodeRunExecutor {
   }
 
   /** Runs the steps as their `needs` allow; returns the ids of the steps that failed. */
-  private async runDag(steps: Step[], signal: AbortSignal): Promise<string[]> {
+  private async runDag(steps: PlanStep[], signal: AbortSignal): Promise<string[]> {
     const status = new Map<string, StepStatus>();
     const running = new Map<string, Promise<void>>();
     const failed: string[] = [];
@@ -133,7 +137,7 @@ export class NodeRunExecutor {
   }
 
   /** onFailure steps run even after a cancel or timeout (to clean up), as a DAG of their own, stoppable by a further cancel. */
-  private async runOnFailure(steps: Step[], failedSteps: string[]): Promise<void> {
+  private async runOnFailure(steps: PlanStep[], failedSteps: string[]): Promise<void> {
     this.outputsEnv.BATON_FAILED_STEPS = failedSteps.join(',');
     this.onFailureAbort = new AbortController();
     await this.runDag(
@@ -143,7 +147,7 @@ export class NodeRunExecutor {
   }
 
   /** All attempts of one step; returns its final status. */
-  private async runStep(step: Step, signal: AbortSignal): Promise<StepStatus> {
+  private async runStep(step: PlanStep, signal: AbortSignal): Promise<StepStatus> {
     const attempts = step.retry?.attempts ?? 1;
     const backoffMs = step.retry?.backoff ? parseDuration(step.retry.backoff) : 1000;
     let status: StepStatus = 'failed';
@@ -159,11 +163,13 @@ export class NodeRunExecutor {
     return status;
   }
 
-  private async runAttempt(step: Step, attempt: number, signal: AbortSignal): Promise<StepStatus> {
+  private async runAttempt(step: PlanStep, attempt: number, signal: AbortSignal): Promise<StepStatus> {
     this.send({ type: 'step.started', stepId: step.id, attempt });
     const outputFile = join(this.workdir, `${step.id}.${attempt}.out`);
     await writeFile(outputFile, '');
     const logs = new LogBatcher((stream, data) => this.log(step.id, attempt, stream, data));
+    // One masker per stream: a secret split between two writes of stdout is caught, and stderr cannot interleave it.
+    const maskers = { stdout: new SecretMasker(this.secrets), stderr: new SecretMasker(this.secrets) };
     const result = await runCommand({
       command: step.run ?? '',
       shell: step.shell ?? DEFAULT_SHELL,
@@ -180,8 +186,9 @@ export class NodeRunExecutor {
       },
       timeoutMs: step.timeout ? parseDuration(step.timeout) : undefined,
       signal,
-      onOutput: (stream, text) => logs.add(stream, text),
+      onOutput: (stream, text) => logs.add(stream, maskers[stream].push(text)),
     });
+    for (const stream of ['stdout', 'stderr'] as const) logs.add(stream, maskers[stream].flush());
     logs.flush();
 
     const outputs = parseOutputs(await readFile(outputFile, 'utf8').catch(() => ''));
@@ -193,12 +200,26 @@ export class NodeRunExecutor {
       result.error ??
       (result.stoppedBy === 'timeout' ? `step timeout of ${step.timeout} reached` : undefined) ??
       (result.stoppedBy === 'cancel' ? this.stopReason?.reason : undefined);
-    this.send({ type: 'step.finished', stepId: step.id, attempt, status, exitCode: result.exitCode, outputs, error });
+    this.send({
+      type: 'step.finished',
+      stepId: step.id,
+      attempt,
+      status,
+      exitCode: result.exitCode,
+      // Later steps get the real values through outputsEnv; only the report is masked.
+      outputs: maskRecord(outputs, (text) => this.mask(text)),
+      error: error === undefined ? undefined : this.mask(error),
+    });
     return status;
   }
 
+  /** Log data from step processes arrives already masked (streaming); system lines are masked whole. */
   private log(stepId: string, attempt: number, stream: 'stdout' | 'stderr' | 'system', data: string): void {
-    this.send({ type: 'step.log', stepId, attempt, stream, data });
+    this.send({ type: 'step.log', stepId, attempt, stream, data: stream === 'system' ? this.mask(data) : data });
+  }
+
+  private mask(text: string): string {
+    return maskText(text, this.secrets);
   }
 
   private send(draft: NodeEventDraft): void {
@@ -239,6 +260,7 @@ class LogBatcher {
   constructor(private readonly write: (stream: 'stdout' | 'stderr', data: string) => void) {}
 
   add(stream: 'stdout' | 'stderr', text: string): void {
+    if (text === '') return;
     if (this.pending && this.pending.stream !== stream) this.flush();
     if (this.pending) this.pending.text += text;
     else this.pending = { stream, text };

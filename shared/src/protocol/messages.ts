@@ -3,7 +3,7 @@
  * Each message has a zod schema so that both ends validate what they receive; types are inferred from them.
  */
 import { z } from 'zod';
-import { stepSchema } from '../runbook/schema';
+import { envNameSchema, stepSchema } from '../runbook/schema';
 
 export const helloSchema = z.object({
   node: z.string(),
@@ -27,11 +27,19 @@ export const heartbeatSchema = z.object({
 });
 export type Heartbeat = z.infer<typeof heartbeatSchema>;
 
-/** What one node must do for one execution: its steps (a DAG), the steps to run when they fail, the environment. */
+/** A step as a node receives it: `{ secret: name }` env values already replaced by the secret's value. */
+export const planStepSchema = stepSchema.extend({ env: z.record(envNameSchema, z.string()).optional() });
+export type PlanStep = z.infer<typeof planStepSchema>;
+
+/**
+ * What one node must do for one execution: its steps (a DAG), the steps to run when they fail, the environment,
+ * and `secrets`: the values (from stored secrets and secret parameters) the node must mask in everything it reports.
+ */
 export const nodePlanSchema = z.object({
-  steps: z.array(stepSchema),
-  onFailure: z.array(stepSchema).default([]),
+  steps: z.array(planStepSchema),
+  onFailure: z.array(planStepSchema).default([]),
   env: z.record(z.string(), z.string()),
+  secrets: z.array(z.string()).default([]),
   timeoutMs: z.number().int().positive().optional(),
 });
 export type NodePlan = z.infer<typeof nodePlanSchema>;

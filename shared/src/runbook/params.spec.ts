@@ -1,4 +1,4 @@
-import { envNameProblem, paramsToEnv, validateParams } from './params';
+import { envNameProblem, paramsToEnv, redactParams, validateParams } from './params';
 import type { ParamSpec } from './schema';
 
 // The parameters of the DESIGN.md example runbook.
@@ -194,5 +194,33 @@ describe('envNameProblem', () => {
 
   it('accepts ordinary names', () => {
     expect(envNameProblem('target_path')).toBeNull();
+  });
+});
+
+describe('secret parameters', () => {
+  const specs: Record<string, ParamSpec> = {
+    api_token: { type: 'secret', required: true },
+    fallback: { type: 'secret', secret: 'demo-token' },
+  };
+
+  it('accepts a string value and leaves a parameter backed by a stored secret to the portal', () => {
+    expect(valuesOf(specs, { api_token: 'hunter2-value' })).toEqual({ api_token: 'hunter2-value' });
+  });
+
+  it('never shows the value in an error message', () => {
+    const errors = errorsOf(specs, { api_token: 'abc', fallback: 12345678 });
+    expect(errors).toEqual([
+      { field: 'params.api_token', message: expect.stringContaining('at least 4 characters') },
+      { field: 'params.fallback', message: 'must be a string (got a number)' },
+    ]);
+    expect(JSON.stringify(errors)).not.toMatch(/abc|12345678/);
+  });
+
+  it('is required like any other parameter when no stored secret backs it', () => {
+    expect(errorsOf(specs, {})).toEqual([{ field: 'params.api_token', message: 'is required' }]);
+  });
+
+  it('is redacted for storage and display', () => {
+    expect(redactParams({ ...specs, n: { type: 'integer' } }, { api_token: 'hunter2-value', n: 3 })).toEqual({ api_token: '***', n: 3 });
   });
 });

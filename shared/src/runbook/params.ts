@@ -3,6 +3,7 @@
  * `params` specs, and turning the checked values into the environment variables steps read.
  * The API and the UI form both use this, so a value is judged the same way everywhere.
  */
+import { MASK, MIN_SECRET_LENGTH } from '../executor/mask';
 import type { ParamSpec } from './schema';
 
 export type ParamValue = string | number | boolean;
@@ -89,7 +90,9 @@ export function validateParams(
     // Own properties only: a parameter named "constructor" must not pick up Object.prototype.constructor.
     const raw = Object.hasOwn(given, name) ? given[name] : undefined;
     if (isNotGiven(spec, raw)) {
-      if (spec.default !== undefined) values[name] = spec.default;
+      // A secret parameter backed by a stored secret is filled in by the portal, which holds the store.
+      if (spec.type === 'secret' && spec.secret !== undefined) continue;
+      if (spec.type !== 'secret' && spec.default !== undefined) values[name] = spec.default;
       else if (spec.required) errors.push({ field: `params.${name}`, message: 'is required' });
       continue;
     }
@@ -117,7 +120,16 @@ export function checkParamValue(spec: ParamSpec, raw: unknown): ParamCheck {
     case 'enum':
       if (typeof raw === 'string' && spec.values.includes(raw)) return { ok: true, value: raw };
       return fail(`must be one of ${spec.values.join(', ')} (got ${describeParamValue(raw)})`);
+    case 'secret':
+      return checkSecret(raw);
   }
+}
+
+/** The parameter values as they may be stored and shown: secret parameters as `***`. */
+export function redactParams(specs: Record<string, ParamSpec> | undefined, values: Record<string, ParamValue>): Record<string, ParamValue> {
+  const redacted: Record<string, ParamValue> = {};
+  for (const [name, value] of Object.entries(values)) redacted[name] = specs?.[name]?.type === 'secret' ? MASK : value;
+  return redacted;
 }
 
 /** Environment variables for the checked values: names upper-cased, booleans as "true"/"false". */
@@ -149,6 +161,16 @@ function checkString(spec: Extract<ParamSpec, { type: 'string' }>, raw: unknown)
     if (!pattern) return fail(`cannot be checked: the runbook's pattern ${spec.pattern} is not a valid regular expression`);
     // Used as written: an author who wants the whole value to match anchors it with ^...$.
     if (!pattern.test(raw)) return fail(`must match ${spec.pattern} (got ${describeParamValue(raw)})`);
+  }
+  return { ok: true, value: raw };
+}
+
+// Messages about a secret value never show it, not even a part: only its kind and length.
+function checkSecret(raw: unknown): ParamCheck {
+  if (typeof raw !== 'string') return fail(`must be a string (got ${describeKind(raw)})`);
+  if (raw.includes('\0')) return fail('must not contain NUL characters');
+  if (raw.length < MIN_SECRET_LENGTH) {
+    return fail(`must be at least ${MIN_SECRET_LENGTH} characters long, so that masking it keeps logs readable (got ${raw.length})`);
   }
   return { ok: true, value: raw };
 }
@@ -203,6 +225,16 @@ export function describeParamValue(value: unknown): string {
     return JSON.stringify(shown);
   }
   return String(value);
+}
+
+/** What kind of value this is, without showing any of it. */
+function describeKind(value: unknown): string {
+  if (value === undefined) return 'nothing';
+  if (value === null) return 'an empty value';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'number') return 'a number';
+  if (typeof value === 'boolean') return 'true or false';
+  return 'an object';
 }
 
 function fail(message: string): ParamCheck {

@@ -213,7 +213,9 @@ describe('parseResources', () => {
 
     it('lists the parameter types for an unknown one', () => {
       const text = yaml(...HEADER, 'params:', '  count: { type: int }', 'steps: [{ id: a, run: "true" }]');
-      expect(errorsIn(text)).toEqual([at(6, 18, 'params.count.type: must be one of string, integer, number, boolean, enum (got "int")')]);
+      expect(errorsIn(text)).toEqual([
+        at(6, 18, 'params.count.type: must be one of string, integer, number, boolean, enum, secret (got "int")'),
+      ]);
     });
 
     it('refuses a parameter name that is not an identifier, at the name', () => {
@@ -407,5 +409,41 @@ describe('parseResources', () => {
       at(10, 13, 'steps[0].needs[0]: unknown step "ghost" (known: a)'),
       at(11, 9, 'steps[1].id: duplicate step id "a" (already used by steps[0])'),
     ]);
+  });
+});
+
+describe('secrets in runbooks', () => {
+  it('loads step env taken from stored secrets and secret parameters', () => {
+    const { resources, errors } = parseResources(
+      yaml(
+        ...HEADER,
+        'params:',
+        '  api_key: { type: secret, required: true, description: Key for the API }',
+        '  token: { type: secret, secret: demo-token }',
+        'steps:',
+        '  - id: call',
+        '    env: { TOKEN: { secret: demo-token }, MODE: plain }',
+        '    run: echo "$TOKEN"',
+      ),
+      FILE,
+    );
+    expect(errors).toEqual([]);
+    expect(resources[0]).toMatchObject({
+      params: { api_key: { type: 'secret', required: true }, token: { type: 'secret', secret: 'demo-token' } },
+      steps: [{ env: { TOKEN: { secret: 'demo-token' }, MODE: 'plain' } }],
+    });
+  });
+
+  it('refuses a default in clear on a secret parameter', () => {
+    const errors = errorsIn(
+      yaml(...HEADER, 'params:', '  token: { type: secret, default: hunter2 }', 'steps:', '  - { id: a, run: "true" }'),
+    );
+    expect(errors).toEqual([expect.objectContaining({ line: 6, message: expect.stringContaining('unknown field "default"') })]);
+  });
+
+  it('refuses a badly named secret in step env', () => {
+    const errors = errorsIn(yaml(...HEADER, 'steps:', '  - id: a', '    env: { TOKEN: { secret: Bad Name } }', '    run: "true"'));
+    expect(errors).toHaveLength(1);
+    expect(errors[0].line).toBe(7);
   });
 });

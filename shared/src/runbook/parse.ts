@@ -224,7 +224,7 @@ function checkParamSpec(name: string, spec: ParamSpec): Problem[] {
   if ((spec.type === 'integer' || spec.type === 'number') && spec.min !== undefined && spec.max !== undefined && spec.min > spec.max) {
     problems.push(at('min', `${spec.min} is greater than max ${spec.max}`));
   }
-  if (spec.default !== undefined) {
+  if (spec.type !== 'secret' && spec.default !== undefined) {
     const check = checkParamValue(spec, spec.default);
     if (!check.ok) problems.push(at('default', check.message));
   }

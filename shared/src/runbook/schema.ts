@@ -12,6 +12,16 @@ const resourceId = z
 const duration = z.string().refine(isDuration, 'must be a duration such as 500ms, 30s, 15m, 2h');
 const labels = z.record(z.string(), z.string());
 
+/** The name of a stored secret (`PUT /api/v1/secrets/{name}`), e.g. `demo-token` or `db.prod_password`. */
+export const secretNameSchema = z
+  .string()
+  .max(128)
+  .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, ".", "-" or "_", e.g. demo-token');
+/** A step `env` value taken from a stored secret: `TOKEN: { secret: demo-token }`. */
+export const secretRefSchema = z.strictObject({ secret: secretNameSchema });
+export type SecretRef = z.infer<typeof secretRefSchema>;
+export const envNameSchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+
 const paramBase = {
   description: z.string().optional(),
   required: z.boolean().optional(),
@@ -42,6 +52,8 @@ export const paramSpecSchema = z.discriminatedUnion('type', [
   }),
   z.strictObject({ ...paramBase, type: z.literal('boolean'), default: z.boolean().optional() }),
   z.strictObject({ ...paramBase, type: z.literal('enum'), values: z.array(z.string()).min(1), default: z.string().optional() }),
+  // Never a `default` in clear: when the caller gives no value, the stored secret named by `secret` is used.
+  z.strictObject({ ...paramBase, type: z.literal('secret'), secret: secretNameSchema.optional() }),
 ]);
 export type ParamSpec = z.infer<typeof paramSpecSchema>;
 export type ParamType = ParamSpec['type'];
@@ -58,7 +70,7 @@ export const stepSchema = z.strictObject({
   needs: z.array(identifier).optional(),
   run: z.string().min(1).optional(),
   shell: z.string().optional(),
-  env: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.string()).optional(),
+  env: z.record(envNameSchema, z.union([z.string(), secretRefSchema])).optional(),
   workdir: z.string().optional(),
   retry: retrySchema.optional(),
   timeout: duration.optional(),

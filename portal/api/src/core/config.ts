@@ -11,6 +11,16 @@ const flag = (fallback: boolean) =>
     .optional()
     .transform((v) => (v === undefined ? fallback : v === 'true' || v === '1'));
 
+/** A 256-bit key written as 64 hex characters or as base64 of 32 bytes. */
+const masterKey = z
+  .string()
+  .transform((text, ctx) => {
+    const key = parseMasterKey(text);
+    if (!key) ctx.addIssue({ code: 'custom', message: 'must be 32 bytes as 64 hex characters or base64 (e.g. `openssl rand -base64 32`)' });
+    return key ?? Buffer.alloc(0);
+  })
+  .optional();
+
 const envSchema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(3000),
   DATABASE_URL: z.string().url().optional(),
@@ -23,6 +33,7 @@ const envSchema = z.object({
   BATON_LOCAL_NODE: flag(true),
   BATON_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   BATON_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  BATON_MASTER_KEY: masterKey,
   BATON_JWT_TTL: z.string().refine(isDuration, 'must be a duration such as 15m or 1h').default('15m'),
   BATON_REFRESH_TTL: z.string().refine(isDuration, 'must be a duration such as 12h or 7d').default('7d'),
   BATON_CORS_ORIGINS: z.string().optional(),
@@ -61,6 +72,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     isLocalNodeEnabled: e.BATON_LOCAL_NODE,
     adminPassword: e.BATON_ADMIN_PASSWORD,
     jwtSecret: e.BATON_JWT_SECRET,
+    masterKey: e.BATON_MASTER_KEY,
     jwtTtl: e.BATON_JWT_TTL,
     refreshTtl: e.BATON_REFRESH_TTL,
     /** Origins allowed to call the API from a browser; none (CORS closed) unless configured. */
@@ -79,6 +91,15 @@ export function parseConfig(env: Record<string, string | undefined>) {
     webDir: e.BATON_WEB_DIR,
     logLevel: e.BATON_LOG_LEVEL,
   };
+}
+
+/** The key bytes of a BATON_MASTER_KEY (or master.key file) text, or undefined when it is not a 256-bit key. */
+export function parseMasterKey(text: string): Buffer | undefined {
+  const trimmed = text.trim();
+  if (/^[0-9a-fA-F]{64}$/.test(trimmed)) return Buffer.from(trimmed, 'hex');
+  if (!/^[A-Za-z0-9+/]{43}=?$/.test(trimmed)) return undefined;
+  const key = Buffer.from(trimmed, 'base64');
+  return key.length === 32 ? key : undefined;
 }
 
 /** Injection token for the validated configuration. */

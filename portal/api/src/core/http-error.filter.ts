@@ -1,6 +1,7 @@
 /**
  * Every error leaves the API as JSON `{ statusCode, error, message, details? }`. HTTP exceptions keep their status;
  * anything else is a bug or a dependency failure: logged with its stack, answered 500 (or 503) without internals.
+ * Message and details pass through `redact` (the secrets' masker), so an error never shows a secret value.
  */
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
 import type { Response } from 'express';
@@ -17,9 +18,11 @@ export interface ApiError {
 export class HttpErrorFilter implements ExceptionFilter {
   private readonly logger = new Logger('HttpErrorFilter');
 
+  constructor(private readonly redact: (text: string) => string = (text) => text) {}
+
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const body = this.toApiError(exception);
+    const body = redactDeep(this.toApiError(exception), this.redact);
     if (response.headersSent) {
       response.end();
       return;
@@ -43,6 +46,16 @@ export class HttpErrorFilter implements ExceptionFilter {
     this.logger.error({ err: exception }, 'unhandled error');
     return { statusCode: 500, error: statusName(500), message: 'internal error (logged on the portal)' };
   }
+}
+
+/** Every string inside the error body, redacted (details may nest field errors with messages). */
+function redactDeep<T>(value: T, redact: (text: string) => string): T {
+  if (typeof value === 'string') return redact(value) as T;
+  if (Array.isArray(value)) return value.map((item) => redactDeep(item, redact)) as T;
+  if (typeof value === 'object' && value !== null) {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item, redact)])) as T;
+  }
+  return value;
 }
 
 function statusName(status: number): string {

@@ -5,13 +5,26 @@
  */
 import { BadRequestException, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { NodePlan, Runbook, Targets, parseDuration, paramsToEnv, validateParams } from '@baton/shared';
+import {
+  NodePlan,
+  ParamValue,
+  Runbook,
+  Targets,
+  parseDuration,
+  paramsToEnv,
+  maskText,
+  redactParams,
+  resolveStepSecrets,
+  secretsUsedBy,
+  validateParams,
+} from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { ExecutionsService } from '../executions/executions.service';
 import type { Execution, NodeRun, Trigger } from '../executions/execution.entity';
 import { isTerminalNodeRun, type NodeRunStatus } from '../executions/state-machine';
 import { NodesService } from '../nodes/nodes.service';
 import { RunbooksService } from '../runbooks/runbooks.service';
+import { SecretsService } from '../secrets/secrets.service';
 import { LocalTransport } from './local.transport';
 import { NatsTransport } from './nats.transport';
 import type { Transport } from './transport';
@@ -44,12 +57,14 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     private readonly executions: ExecutionsService,
     private readonly local: LocalTransport,
     private readonly agents: NatsTransport,
+    private readonly secrets: SecretsService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
   onApplicationBootstrap(): void {
     // The replica whose update ended the execution hears this, so portal-side steps run once.
     this.executions.events.on('executionFinished', ({ executionId, status }) => {
+      this.secrets.forgetExecution(executionId);
       if (status === 'failed' || status === 'timed_out') {
         void this.runPortalOnFailure(executionId).catch((err) => this.logger.error({ err, executionId }, 'portal onFailure steps failed'));
       }
@@ -70,6 +85,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     if (!params.ok) {
       throw new BadRequestException({ message: params.errors.map((e) => `${e.field}: ${e.message}`).join('; '), details: params.errors });
     }
+    const withSecrets = await this.resolveSecrets(runbook, params.values);
     const targets = mergeTargets(runbook.targets, request.targets);
     const nodes = await this.nodes.select(targets);
     if (nodes.length === 0) throw new BadRequestException(`targets: no online node matches ${JSON.stringify(targets)}`);
@@ -83,17 +99,62 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
         runbookHash: record.currentHash,
         trigger: request.trigger,
         actor: request.actor,
-        params: params.values,
+        // Secret parameters are stored as ***: a caller's secret value is never persisted. A known secret value
+        // typed into an ordinary parameter is masked too.
+        params: this.maskedParams(redactParams(runbook.params, withSecrets.params), withSecrets.values),
         targets,
         timeoutMs,
       },
       nodes: nodes.map((n) => ({ id: randomUUID(), node: n.name, executor: n.executor })),
     });
-    const plan = nodePlan(runbook, paramsToEnv(params.values), timeoutMs);
+    this.secrets.maskForExecution(id, withSecrets.values);
+    const plan = nodePlan(runbook, paramsToEnv(withSecrets.params), withSecrets, timeoutMs);
     void this.orchestrate(id, nodeRuns, plan, targets).catch((err) => {
       if (!this.isShuttingDown) this.logger.error({ err, executionId: id }, 'orchestration failed');
     });
     return execution;
+  }
+
+  /**
+   * Looks up every stored secret the runbook uses (step env, and secret parameters the caller left empty) and
+   * returns the parameters complete, the looked-up values by name, and every secret value the nodes must mask.
+   * A secret that does not exist is a 400 naming it and where the runbook uses it; nothing is dispatched.
+   */
+  private async resolveSecrets(
+    runbook: Runbook,
+    given: Record<string, ParamValue>,
+  ): Promise<{ params: Record<string, ParamValue>; stored: Map<string, string>; values: string[] }> {
+    const paramSpecs = runbook.params ?? {};
+    const uses = secretsUsedBy(runbook).filter((use) => {
+      const param = use.where.startsWith('params.') ? use.where.slice('params.'.length) : undefined;
+      return param === undefined || given[param] === undefined;
+    });
+    const stored = await this.secrets.resolve(uses.map((use) => use.secret));
+    const missing = uses.filter((use) => !stored.has(use.secret));
+    if (missing.length > 0) {
+      const details = missing.map((use) => ({ field: use.where, message: `secret "${use.secret}" does not exist` }));
+      const names = [...new Set(missing.map((use) => use.secret))].join(', ');
+      throw new BadRequestException({
+        message: `${details.map((d) => `${d.field}: ${d.message}`).join('; ')}; an admin can set it with PUT /api/v1/secrets/{name} (${names})`,
+        details,
+      });
+    }
+    const params = { ...given };
+    const values = [...stored.values()];
+    for (const [name, spec] of Object.entries(paramSpecs)) {
+      if (spec.type !== 'secret') continue;
+      if (params[name] === undefined && spec.secret !== undefined) params[name] = stored.get(spec.secret)!;
+      if (params[name] !== undefined) values.push(String(params[name]));
+    }
+    return { params, stored, values: [...new Set(values)] };
+  }
+
+  private maskedParams(params: Record<string, ParamValue>, runValues: string[]): Record<string, ParamValue> {
+    const masked: Record<string, ParamValue> = {};
+    for (const [name, value] of Object.entries(params)) {
+      masked[name] = typeof value === 'string' ? maskText(this.secrets.mask(value), runValues) : value;
+    }
+    return masked;
   }
 
   async cancel(executionId: string, reason: string): Promise<Execution> {
@@ -261,8 +322,21 @@ function mergeTargets(fromRunbook: Targets | undefined, fromRequest: Targets | u
   };
 }
 
-/** What each node receives: its steps and onFailure steps (portal-side steps stay here), the parameters as env. */
-function nodePlan(runbook: Runbook, env: Record<string, string>, timeoutMs: number): NodePlan {
-  const onNode = (steps: Runbook['steps'] | undefined) => (steps ?? []).filter((s) => s.on !== 'portal');
-  return { steps: onNode(runbook.steps), onFailure: onNode(runbook.onFailure), env, timeoutMs };
+/**
+ * What each node receives: its steps and onFailure steps (portal-side steps stay here) with secret env values
+ * filled in, the parameters as env, and the secret values to mask. The orchestrator keeps this plan in memory for
+ * every rolling batch; it is never stored, so secret values live only here and in the dispatch envelopes.
+ */
+function nodePlan(
+  runbook: Runbook,
+  env: Record<string, string>,
+  secrets: { stored: Map<string, string>; values: string[] },
+  timeoutMs: number,
+): NodePlan {
+  const onNode = (steps: Runbook['steps'] | undefined) =>
+    resolveStepSecrets(
+      (steps ?? []).filter((s) => s.on !== 'portal'),
+      secrets.stored,
+    );
+  return { steps: onNode(runbook.steps), onFailure: onNode(runbook.onFailure), env, secrets: secrets.values, timeoutMs };
 }

@@ -7,8 +7,9 @@ import { Injectable, Logger, NotFoundException } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { EventEmitter } from 'node:events';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
-import type { NodeEvent } from '@baton/shared';
+import { maskRecord, type NodeEvent } from '@baton/shared';
 import { MetricsService } from '../core/metrics.service';
+import { SecretsService } from '../secrets/secrets.service';
 import { Execution, NodeEventRow, NodeRun, StepRun } from './execution.entity';
 import {
   ExecutionStatus,
@@ -57,6 +58,7 @@ export class ExecutionsService {
     @InjectRepository(StepRun) private readonly stepRuns: Repository<StepRun>,
     @InjectRepository(NodeEventRow) private readonly nodeEvents: Repository<NodeEventRow>,
     private readonly metrics: MetricsService,
+    private readonly secrets: SecretsService,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -212,7 +214,7 @@ export class ExecutionsService {
     const finishedExecutions: { executionId: string; status: ExecutionStatus }[] = [];
     const withLogs = new Set<string>();
     await this.db.transaction(async (tx) => {
-      const accepted = await this.acceptedEvents(tx, batch);
+      const accepted = (await this.acceptedEvents(tx, batch)).map((item) => ({ ...item, event: this.masked(item.event) }));
       const fresh = await this.recordNew(tx, accepted);
       for (const { event, executionId } of fresh) {
         if (event.type === 'step.log') withLogs.add(executionId);
@@ -229,6 +231,24 @@ export class ExecutionsService {
     });
     for (const executionId of withLogs) this.events.emit('logAppended', { executionId });
     this.announce(finishedRuns, finishedExecutions);
+  }
+
+  /**
+   * Nodes mask secrets themselves (streaming, so split values are caught); this second pass, against every secret
+   * this portal knows, protects the store from an agent that is old, misconfigured or was sent no secret list.
+   */
+  private masked(event: NodeEvent): NodeEvent {
+    const mask = (text: string) => this.secrets.mask(text);
+    switch (event.type) {
+      case 'step.log':
+        return { ...event, data: mask(event.data) };
+      case 'step.finished':
+        return { ...event, outputs: maskRecord(event.outputs, mask), error: event.error === undefined ? undefined : mask(event.error) };
+      case 'node.finished':
+        return { ...event, reason: event.reason === undefined ? undefined : mask(event.reason) };
+      case 'step.started':
+        return event;
+    }
   }
 
   private async acceptedEvents(tx: EntityManager, batch: ReportedEvent[]): Promise<(ReportedEvent & { executionId: string })[]> {

@@ -10,11 +10,13 @@ import { EmbeddedPostgres } from './embedded-postgres';
 import { Setting } from './setting.entity';
 import { InitialSchema1763884800000 } from './migrations/1763884800000-initial-schema';
 import { AccessControl1763971100000 } from './migrations/1763971100000-access-control';
+import { Secrets1763971300000 } from './migrations/1763971300000-secrets';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
 import { User } from '../../auth/user.entity';
 import { ApiToken, LoginFailure, RefreshToken } from '../../auth/token.entity';
 import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
+import { Secret } from '../../secrets/secret.entity';
 
 export const ENTITIES = [
   Setting,
@@ -29,8 +31,9 @@ export const ENTITIES = [
   NodeRun,
   StepRun,
   NodeEventRow,
+  Secret,
 ];
-export const MIGRATIONS = [InitialSchema1763884800000, AccessControl1763971100000];
+export const MIGRATIONS = [InitialSchema1763884800000, AccessControl1763971100000, Secrets1763971300000];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
 
