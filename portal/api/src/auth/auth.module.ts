@@ -1,4 +1,4 @@
-/** Sign-in: Passport local login (argon2) issuing JWT bearer tokens, and the global deny-by-default guard. */
+/** Sign-in: Passport local login (argon2) and OpenID Connect single sign-on issuing JWT bearer tokens, and the global deny-by-default guard. */
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { JwtModule } from '@nestjs/jwt';
@@ -12,6 +12,8 @@ import { AuthService } from './auth.service';
 import { JWT_SECRET } from './jwt-secret';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
+import { OidcController } from './oidc/oidc.controller';
+import { OidcService } from './oidc/oidc.service';
 import { User } from './user.entity';
 
 const jwtSecretProvider = {
@@ -22,7 +24,7 @@ const jwtSecretProvider = {
 
 @Module({
   imports: [TypeOrmModule.forFeature([User]), PassportModule, JwtModule.register({})],
-  controllers: [AuthController],
-  providers: [jwtSecretProvider, AuthService, LocalStrategy, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
+  controllers: [AuthController, OidcController],
+  providers: [jwtSecretProvider, AuthService, OidcService, LocalStrategy, JwtStrategy, { provide: APP_GUARD, useClass: JwtAuthGuard }],
 })
 export class AuthModule {}
