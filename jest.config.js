@@ -11,9 +11,16 @@ const swc = [
   },
 ];
 
+// ES-module-only packages the portal loads (openid-client for single sign-on). Node 20 can require() them, but
+// Jest only can from Node 24.9 on, so SWC compiles these few to CommonJS; everything else in node_modules is left alone.
+const ESM_ONLY_PACKAGES = ['openid-client', 'oauth4webapi', 'jose'];
+const esmOnly = `/node_modules/(${ESM_ONLY_PACKAGES.join('|')})/`;
+const swcEsm = ['@swc/jest', { jsc: { parser: { syntax: 'ecmascript' }, target: 'es2022' }, module: { type: 'commonjs' } }];
+
 module.exports = {
   testEnvironment: 'node',
-  transform: { '^.+\\.ts$': swc },
+  transform: { '^.+\\.ts$': swc, [`${esmOnly}.+\\.js$`]: swcEsm },
+  transformIgnorePatterns: [`/node_modules/(?!(${ESM_ONLY_PACKAGES.join('|')})/)`],
   moduleNameMapper: {
     '^@baton/shared$': '<rootDir>/shared/src/index.ts',
     '^@baton/shared/node$': '<rootDir>/shared/src/node.ts',

@@ -64,7 +64,8 @@ export async function startPortal(env: TestEnv, extra: Record<string, string> = 
     ...extra,
   });
   const app = await createApp(config);
-  await app.listen(0, '127.0.0.1');
+  // A random free port, unless the test chose one (`PORT` in extra), e.g. to name it in a URL given to another server.
+  await app.listen(config.port, '127.0.0.1');
   const address = app.getHttpServer().address() as { port: number };
   const portal = new Portal(app, `http://127.0.0.1:${address.port}`);
   await portal.login('admin', ADMIN_PASSWORD);

@@ -1,6 +1,6 @@
 /**
- * Identity and access: password login (argon2, throttled), JWT sessions with refresh tokens, API tokens, users,
- * and the global deny-by-default guard that checks every route's declared permission.
+ * Identity and access: password login (argon2, throttled), OpenID Connect single sign-on, JWT sessions with refresh
+ * tokens, API tokens, users, and the global deny-by-default guard that checks every route's declared permission.
  */
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
@@ -18,6 +18,8 @@ import { JWT_SECRET } from './jwt-secret';
 import { JwtStrategy } from './jwt.strategy';
 import { LocalStrategy } from './local.strategy';
 import { ApiToken, LoginFailure, RefreshToken } from './token.entity';
+import { OidcController } from './oidc/oidc.controller';
+import { OidcService } from './oidc/oidc.service';
 import { User } from './user.entity';
 import { UsersController } from './users.controller';
 import { UsersService } from './users.service';
@@ -30,11 +32,12 @@ const jwtSecretProvider = {
 
 @Module({
   imports: [TypeOrmModule.forFeature([User, ApiToken, RefreshToken, LoginFailure]), PassportModule, JwtModule.register({})],
-  controllers: [AuthController, UsersController],
+  controllers: [AuthController, UsersController, OidcController],
   providers: [
     jwtSecretProvider,
     AuthService,
     ApiTokensService,
+    OidcService,
     UsersService,
     LocalStrategy,
     JwtStrategy,

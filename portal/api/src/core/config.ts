@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { DEFAULT_EVENT_STREAM, DEFAULT_SUBJECT_PREFIX, isDuration } from '@baton/shared';
+import { parseGrant, type RoleMap } from '../auth/oidc/oidc-roles';
 
 const flag = (fallback: boolean) =>
   z
@@ -51,13 +52,29 @@ const envSchema = z.object({
   BATON_DEFAULT_TIMEOUT: z.string().refine(isDuration, 'must be a duration such as 30m or 1h').default('1h'),
   BATON_WEB_DIR: z.string().optional(),
   BATON_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  BATON_OIDC_ISSUER: z.string().optional(),
+  BATON_OIDC_CLIENT_ID: z.string().min(1).optional(),
+  BATON_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
+  BATON_OIDC_REDIRECT_URL: z.string().optional(),
+  BATON_OIDC_SCOPES: z
+    .string()
+    .default('openid profile email')
+    .refine((s) => s.split(/\s+/).includes('openid'), 'must include openid'),
+  BATON_OIDC_ROLES_CLAIM: z.string().min(1).default('roles'),
+  BATON_OIDC_ROLE_MAP: z.string().optional(),
+  BATON_OIDC_USERNAME_CLAIM: z.string().min(1).default('preferred_username'),
 });
+
+type Env = z.infer<typeof envSchema>;
+
+/** Where the portal receives the identity provider's answer (see auth/oidc/oidc.controller.ts). */
+export const OIDC_CALLBACK_PATH = '/api/v1/auth/oidc/callback';
 
 export type BatonConfig = ReturnType<typeof parseConfig>;
 
 /** Validates the environment; an invalid value stops the portal with a message naming the variable. */
 export function parseConfig(env: Record<string, string | undefined>) {
-  const result = envSchema.safeParse(env);
+  const result = envSchema.superRefine(checkOidc).safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${problems}`);
@@ -90,6 +107,7 @@ export function parseConfig(env: Record<string, string | undefined>) {
     defaultTimeout: e.BATON_DEFAULT_TIMEOUT,
     webDir: e.BATON_WEB_DIR,
     logLevel: e.BATON_LOG_LEVEL,
+    oidc: oidcConfig(e),
   };
 }
 
@@ -100,6 +118,89 @@ export function parseMasterKey(text: string): Buffer | undefined {
   if (!/^[A-Za-z0-9+/]{43}=?$/.test(trimmed)) return undefined;
   const key = Buffer.from(trimmed, 'base64');
   return key.length === 32 ? key : undefined;
+}
+
+export type OidcConfig = NonNullable<ReturnType<typeof oidcConfig>>;
+
+/** Single sign-on settings, or undefined when BATON_OIDC_ISSUER is unset (SSO off). Checked by `checkOidc`. */
+function oidcConfig(e: Env) {
+  if (!e.BATON_OIDC_ISSUER) return undefined;
+  return {
+    issuer: new URL(e.BATON_OIDC_ISSUER),
+    clientId: e.BATON_OIDC_CLIENT_ID!,
+    clientSecret: e.BATON_OIDC_CLIENT_SECRET,
+    redirectUrl: new URL(e.BATON_OIDC_REDIRECT_URL!),
+    scopes: e.BATON_OIDC_SCOPES.trim().split(/\s+/).join(' '),
+    rolesClaim: e.BATON_OIDC_ROLES_CLAIM,
+    roleMap: e.BATON_OIDC_ROLE_MAP === undefined ? undefined : parseRoleMap(e.BATON_OIDC_ROLE_MAP).roleMap,
+    usernameClaim: e.BATON_OIDC_USERNAME_CLAIM,
+  };
+}
+
+/** The cross-field rules of single sign-on, reported like any other invalid variable. */
+function checkOidc(e: Env, ctx: z.RefinementCtx): void {
+  if (!e.BATON_OIDC_ISSUER) return;
+  const problem = (variable: keyof Env, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
+  const issuerProblem = urlProblem(e.BATON_OIDC_ISSUER);
+  if (issuerProblem) problem('BATON_OIDC_ISSUER', issuerProblem);
+  if (!e.BATON_OIDC_CLIENT_ID) problem('BATON_OIDC_CLIENT_ID', 'required when BATON_OIDC_ISSUER is set');
+  if (!e.BATON_OIDC_REDIRECT_URL) {
+    problem('BATON_OIDC_REDIRECT_URL', 'required when BATON_OIDC_ISSUER is set, e.g. https://baton.example.com/api/v1/auth/oidc/callback');
+  } else {
+    const redirectProblem = urlProblem(e.BATON_OIDC_REDIRECT_URL) ?? callbackPathProblem(e.BATON_OIDC_REDIRECT_URL);
+    if (redirectProblem) problem('BATON_OIDC_REDIRECT_URL', redirectProblem);
+  }
+  if (e.BATON_OIDC_ROLE_MAP !== undefined) {
+    const { error } = parseRoleMap(e.BATON_OIDC_ROLE_MAP);
+    if (error) problem('BATON_OIDC_ROLE_MAP', error);
+  }
+}
+
+/** Tokens and codes travel over these URLs: https, or plain http only on this machine (development, tests). */
+function urlProblem(text: string): string | undefined {
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    return `must be a URL (got "${text}")`;
+  }
+  const isLoopback = ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback)) return undefined;
+  return `must be an https URL (http only for localhost) (got "${text}")`;
+}
+
+/** The identity provider sends the browser back here, so it must be the portal's callback route. */
+function callbackPathProblem(text: string): string | undefined {
+  if (new URL(text).pathname.endsWith(OIDC_CALLBACK_PATH)) return undefined;
+  return `must be the portal's URL followed by ${OIDC_CALLBACK_PATH} (got "${text}")`;
+}
+
+/** `{"sre":"admin","web-team":["operator:web","viewer"]}` -> grants per claim value, or the reason it is wrong. */
+function parseRoleMap(text: string): { roleMap?: RoleMap; error?: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch {
+    return { error: 'must be a JSON object such as {"sre":"admin","web-team":"operator:web"}' };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+    return { error: 'must be a JSON object such as {"sre":"admin","web-team":"operator:web"}' };
+  }
+  const roleMap: RoleMap = {};
+  for (const [claimValue, target] of Object.entries(raw)) {
+    const texts: unknown[] = Array.isArray(target) ? target : [target];
+    roleMap[claimValue] = [];
+    for (const grantText of texts) {
+      const grant = typeof grantText === 'string' ? parseGrant(grantText) : undefined;
+      if (!grant) {
+        return {
+          error: `"${claimValue}": ${JSON.stringify(grantText)} is not a role (viewer, operator, editor, auditor, admin), optionally as role:namespace`,
+        };
+      }
+      roleMap[claimValue].push(grant);
+    }
+  }
+  return { roleMap };
 }
 
 /** Injection token for the validated configuration. */

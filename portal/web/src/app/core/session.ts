@@ -21,6 +21,19 @@ export class Session {
   /** One renewal at a time: parallel requests that all met an expired token wait for the same one. */
   private renewal?: Promise<boolean>;
 
+  constructor() {
+    this.takeTokensFromSingleSignOn();
+  }
+
+  /** Single sign-on ends by sending the browser to `/#accessToken=...&refreshToken=...`: keep them, then drop them from the address bar. */
+  private takeTokensFromSingleSignOn(): void {
+    const fragment = new URLSearchParams(location.hash.slice(1));
+    const accessToken = fragment.get('accessToken');
+    if (!accessToken) return;
+    this.signIn({ accessToken, refreshToken: fragment.get('refreshToken') ?? undefined });
+    history.replaceState(null, '', location.pathname + location.search);
+  }
+
   signIn(tokens: Tokens): void {
     sessionStorage.setItem(TOKEN_KEY, tokens.accessToken);
     if (tokens.refreshToken) sessionStorage.setItem(REFRESH_KEY, tokens.refreshToken);

@@ -1,5 +1,5 @@
-/** Sign-in: username and password to `POST /auth/login`, the returned access token kept for this tab. */
-import { Component, inject, input, signal } from '@angular/core';
+/** Sign-in: username and password to `POST /auth/login` (the session kept for this tab), or single sign-on when configured. */
+import { Component, OnInit, inject, input, signal } from '@angular/core';
 import { Router } from '@angular/router';
 import { Api, ApiError, asApiError } from '../core/api';
 import { ErrorNotice } from '../core/error-notice';
@@ -29,9 +29,12 @@ import { Session, type Tokens } from '../core/session';
       </label>
       <button type="submit" [disabled]="isBusy()">Sign in</button>
     </form>
+    @if (singleSignOnUrl(); as url) {
+      <p><a class="button" [href]="url">Sign in with single sign-on</a></p>
+    }
   `,
 })
-export class SignInPage {
+export class SignInPage implements OnInit {
   /** Where to go after signing in (set by the guard as `?returnUrl=`). */
   readonly returnUrl = input<string>();
 
@@ -39,10 +42,16 @@ export class SignInPage {
   protected readonly password = signal('');
   protected readonly isBusy = signal(false);
   protected readonly error = signal<ApiError | null>(null);
+  protected readonly singleSignOnUrl = signal<string | null>(null);
 
   private readonly api = inject(Api);
   private readonly session = inject(Session);
   private readonly router = inject(Router);
+
+  async ngOnInit(): Promise<void> {
+    const providers = await this.api.getJson<{ oidc: { enabled: boolean; loginUrl: string | null } }>('/auth/providers').catch(() => null);
+    if (providers?.oidc.enabled && providers.oidc.loginUrl) this.singleSignOnUrl.set(providers.oidc.loginUrl);
+  }
 
   protected inputText(event: Event): string {
     return (event.target as HTMLInputElement).value;
