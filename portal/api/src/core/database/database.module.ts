@@ -9,13 +9,15 @@ import { BATON_CONFIG, BatonConfig } from '../config';
 import { EmbeddedPostgres } from './embedded-postgres';
 import { Setting } from './setting.entity';
 import { InitialSchema1763884800000 } from './migrations/1763884800000-initial-schema';
+import { AuditLog1763971200000 } from './migrations/1763971200000-audit-log';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
 import { User } from '../../auth/user.entity';
 import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
+import { AuditEvent } from '../../audit/audit-event.entity';
 
-export const ENTITIES = [Setting, RunbookRecord, RunbookVersion, NodeRecord, User, Execution, NodeRun, StepRun, NodeEventRow];
-export const MIGRATIONS = [InitialSchema1763884800000];
+export const ENTITIES = [Setting, RunbookRecord, RunbookVersion, NodeRecord, User, Execution, NodeRun, StepRun, NodeEventRow, AuditEvent];
+export const MIGRATIONS = [InitialSchema1763884800000, AuditLog1763971200000];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
 
