@@ -4,12 +4,9 @@ import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
 import { RequirePermission } from '../auth/permissions';
 import type { AuditVerification } from './audit-event';
-import { AuditFilter, CSV_HEADER, decodeCursor, toCsvLine, toJsonLine } from './audit-query';
+import { AuditFilter, CSV_HEADER, CSV_LINE_SQL, decodeCursor, JSONL_LINE_SQL } from './audit-query';
 import { AuditPage, AuditService } from './audit.service';
 import { AuditFilterDto, ExportAuditDto, ListAuditDto } from './dto/audit-filter.dto';
-
-/** Rows per write to the socket: keeps what waits in the socket's buffer small. */
-const WRITE_ROWS = 500;
 
 @ApiTags('audit')
 @ApiBearerAuth()
@@ -48,14 +45,9 @@ export class AuditController {
     res.on('close', () => (isClosed = true));
     try {
       if (isCsv) res.write(CSV_HEADER);
-      const toLine = isCsv ? toCsvLine : toJsonLine;
-      for await (const rows of this.audit.exportBatches(toFilter(query))) {
+      for await (const chunk of this.audit.exportChunks(toFilter(query), isCsv ? CSV_LINE_SQL : JSONL_LINE_SQL)) {
         if (isClosed) return;
-        for (let i = 0; i < rows.length && !isClosed; i += WRITE_ROWS) {
-          let chunk = '';
-          for (const row of rows.slice(i, i + WRITE_ROWS)) chunk += toLine(row);
-          if (!res.write(chunk)) await drainedOrClosed(res);
-        }
+        if (!res.write(chunk)) await drainedOrClosed(res);
       }
       res.end();
     } catch (err) {

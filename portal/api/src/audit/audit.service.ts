@@ -153,26 +153,25 @@ export class AuditService implements BeforeApplicationShutdown {
   }
 
   /**
-   * The matching events, oldest first, in batches of `EXPORT_BATCH_ROWS` fetched by seq (keyset), so memory stays
-   * flat however long the log is. Events appended after the export began are left out: the export is a snapshot.
+   * The matching events, oldest first, as text (one line per event, built by `lineSql`), read in windows of
+   * `EXPORT_BATCH_ROWS` consecutive seqs: each query reads a bounded slice of the primary key whatever the filter
+   * and the table statistics, so memory stays flat and time grows linearly however long the log is. Events
+   * appended after the export began are left out: the export is a snapshot.
    */
-  async *exportBatches(filter: AuditFilter, batchRows = EXPORT_BATCH_ROWS): AsyncGenerator<AuditRow[]> {
-    const [{ head }] = await this.db.query(`SELECT coalesce(max(seq), 0) AS head FROM audit_events`);
-    let after = '0';
-    for (;;) {
+  async *exportChunks(filter: AuditFilter, lineSql: string, batchRows = EXPORT_BATCH_ROWS): AsyncGenerator<string> {
+    const [{ head }]: { head: string }[] = await this.db.query(`SELECT coalesce(max(seq), 0) AS head FROM audit_events`);
+    for (let after = 0; after < Number(head); after += batchRows) {
       const params: unknown[] = [];
       const condition = filterCondition(filter, params);
-      params.push(after, head, batchRows);
+      params.push(after, Math.min(after + batchRows, Number(head)));
       const n = params.length;
-      const rows: AuditRow[] = await this.db.query(
-        `SELECT ${AUDIT_ROW_COLUMNS} FROM audit_events
-          WHERE ${condition} AND seq > $${n - 2} AND seq <= $${n - 1} ORDER BY seq LIMIT $${n}`,
+      const [batch]: { text: string | null }[] = await this.db.query(
+        `SELECT string_agg(line, '' ORDER BY seq) AS text
+           FROM (SELECT seq, ${lineSql} AS line FROM audit_events
+                  WHERE ${condition} AND seq > $${n - 1} AND seq <= $${n}) batch`,
         params,
       );
-      if (rows.length === 0) return;
-      yield rows;
-      if (rows.length < batchRows) return;
-      after = rows.at(-1)!.seq;
+      if (batch.text) yield batch.text;
     }
   }
 
