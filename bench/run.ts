@@ -1,21 +1,41 @@
 /**
- * `npm run bench`: end-to-end dispatch latency (API request -> execution stored as succeeded) on one agent, and
- * fan-out of one step to a swarm of 200 agents, on the real NATS and PostgreSQL. Prints a table and writes
- * bench/results/latest.json.
+ * `npm run bench`: end-to-end dispatch latency (API request -> execution stored as succeeded) on one agent,
+ * fan-out of one step to a swarm of 200 agents, and the audit log (cost of recording an event, export rate), on
+ * the real NATS and PostgreSQL. Prints a table and writes bench/results/latest.json.
+ *
+ * `npm run bench -- audit` (or `dispatch`) runs one part; the figures of the other parts in latest.json are kept.
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ExecutionsService } from '../portal/api/src/executions/executions.service';
+import { measureAudit } from './audit';
 import { createTestEnv, destroyTestEnv, startPortal, type Portal, type TestEnv } from '../portal/api/test/harness';
 
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 300);
 const FANOUT_NODES = Number(process.env.BENCH_FANOUT_NODES ?? 200);
 const ROOT = join(__dirname, '..');
 
+const PARTS = ['dispatch', 'audit'] as const;
+const RESULTS_FILE = join(__dirname, 'results', 'latest.json');
+
 async function main(): Promise<void> {
+  const asked = process.argv.slice(2);
+  const unknown = asked.filter((a) => !(PARTS as readonly string[]).includes(a));
+  if (unknown.length) throw new Error(`unknown bench part(s) ${unknown.join(', ')}; choose from ${PARTS.join(', ')}`);
+  const parts = asked.length ? asked : [...PARTS];
+  const results: Record<string, unknown> = existsSync(RESULTS_FILE) ? JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) : {};
+  results.date = new Date().toISOString();
+  results.machine = { cpus: cpus().length, node: process.version };
+  if (parts.includes('dispatch')) Object.assign(results, await benchDispatch());
+  if (parts.includes('audit')) Object.assign(results, await benchAudit());
+  mkdirSync(join(__dirname, 'results'), { recursive: true });
+  writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
+}
+
+async function benchDispatch() {
   const env = await createTestEnv(join(__dirname, 'runbooks'));
   const portal = await startPortal(env, { BATON_LOG_LEVEL: 'error', BATON_HEARTBEAT_MS: '2000' });
   const executions = portal.app.get(ExecutionsService);
@@ -25,12 +45,6 @@ async function main(): Promise<void> {
     const latency = await measureLatency(portal, executions);
     swarms.push(await startSwarm(env, FANOUT_NODES, 'bench=fanout'));
     const fanout = await measureFanout(portal, executions);
-    const results = {
-      date: new Date().toISOString(),
-      machine: { cpus: cpus().length, node: process.version },
-      latency,
-      fanout,
-    };
     console.table({
       'latency p50 (ms)': latency.p50Ms,
       'latency p99 (ms)': latency.p99Ms,
@@ -38,10 +52,30 @@ async function main(): Promise<void> {
       'fan-out nodes': fanout.nodes,
       'fan-out wall (ms)': fanout.wallMs,
     });
-    mkdirSync(join(__dirname, 'results'), { recursive: true });
-    writeFileSync(join(__dirname, 'results', 'latest.json'), JSON.stringify(results, null, 2) + '\n');
+    return { latency, fanout };
   } finally {
     for (const swarm of swarms) swarm.kill('SIGTERM');
+    await portal.close();
+    await destroyTestEnv(env);
+  }
+}
+
+async function benchAudit() {
+  const env = await createTestEnv(join(__dirname, 'runbooks'));
+  const portal = await startPortal(env, { BATON_LOG_LEVEL: 'error' });
+  try {
+    const audit = await measureAudit(portal, env);
+    console.table({
+      'audit record p50 (ms), one at a time': audit.recordP50Ms,
+      'audit record p99 (ms), one at a time': audit.recordP99Ms,
+      [`audit record p50 (ms), ${audit.loadedConcurrency} concurrent`]: audit.recordLoadedP50Ms,
+      'audit records/s under load': audit.recordsPerSec,
+      'audit export (events/s, jsonl)': audit.exportEventsPerSec,
+      'audit export (events/s, csv)': audit.exportCsvEventsPerSec,
+      'audit verify (events/s)': audit.verifyEventsPerSec,
+    });
+    return { audit };
+  } finally {
     await portal.close();
     await destroyTestEnv(env);
   }
@@ -119,7 +153,7 @@ function startSwarm(env: TestEnv, count: number, labels: string): Promise<ChildP
   });
 }
 
-function round(ms: number): number {
+export function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 

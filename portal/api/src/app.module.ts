@@ -1,6 +1,7 @@
 /** The portal: every domain module, wired to one validated configuration. */
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BatonConfig } from './core/config';
 import { CoreModule } from './core/core.module';
@@ -31,6 +32,7 @@ export class AppModule {
         NodesModule,
         ExecutionsModule,
         DispatchModule,
+        AuditModule,
       ],
     };
   }

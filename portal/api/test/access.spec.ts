@@ -217,6 +217,13 @@ describe('access control', () => {
         },
         expect: only(['admin']),
       },
+      { route: 'GET /api/v1/audit', call: (p) => p.request('GET', '/api/v1/audit?limit=5'), expect: only(['auditor', 'admin']) },
+      { route: 'GET /api/v1/audit/verify', call: (p) => p.request('GET', '/api/v1/audit/verify'), expect: only(['auditor', 'admin']) },
+      {
+        route: 'GET /api/v1/audit/export',
+        call: (p) => p.request('GET', '/api/v1/audit/export?format=jsonl&action=auth.login'),
+        expect: only(['auditor', 'admin']),
+      },
       { route: 'GET /api/v1/secrets', call: (p) => p.request('GET', '/api/v1/secrets'), expect: only(['auditor', 'admin']) },
       {
         route: 'PUT /api/v1/secrets/:name',
@@ -442,6 +449,44 @@ describe('access control', () => {
       const res = await admin.request('DELETE', '/api/v1/users/admin');
       expect(res.status).toBe(409);
       expect(res.text).toContain('last admin');
+    });
+  });
+
+  describe('audit of access', () => {
+    const events = async (query: string) => (await admin.request('GET', `/api/v1/audit?${query}`)).body.items as any[];
+
+    it('records refused access, failed and successful logins, and token use', async () => {
+      expect((await as.viewer.request('GET', '/api/v1/users')).status).toBe(403);
+      await fetch(`${admin.url}/api/v1/auth/login`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ username: 'auditor', password: 'not-the-password' }),
+      });
+      const { body } = await as.operator.request('POST', '/api/v1/auth/tokens', { name: 'audited' });
+      const script = new Portal(admin.app, admin.url);
+      script.token = body.token;
+      await script.request('POST', '/api/v1/runbooks/open.hello/executions', {});
+      await sleep(200); // refusals are recorded when their response has finished
+
+      const denied = await events('action=access.denied&actor=viewer');
+      expect(denied[0]).toMatchObject({
+        actor: { type: 'user', name: 'viewer' },
+        details: { status: 403, attempted: 'GET /api/v1/users' },
+      });
+      const failed = await events('action=auth.login&target=user:auditor');
+      expect(failed[0]).toMatchObject({ actor: { type: 'anonymous', name: 'auditor' }, details: { status: 401 } });
+      expect(JSON.stringify(failed[0])).not.toContain('not-the-password');
+      const viaToken = await events('action=execution.request&actor=operator');
+      expect(viaToken[0]).toMatchObject({ actor: { type: 'token', name: 'operator' }, details: { tokenId: body.id } });
+      expect((await admin.request('GET', '/api/v1/audit/verify')).body).toMatchObject({ ok: true });
+    });
+
+    it('never stores a secret value, even when an admin sends one', async () => {
+      await admin.request('PUT', '/api/v1/secrets/audit-probe', { value: 'probe-value-123' });
+      await admin.request('POST', '/api/v1/users', { username: 'probe-value-123', password: PASSWORD, roles: [] });
+      const exported = (await admin.request('GET', '/api/v1/audit/export?format=jsonl')).text;
+      expect(exported).toContain('secret.set');
+      expect(exported).not.toContain('probe-value-123');
     });
   });
 

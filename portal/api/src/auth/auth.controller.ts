@@ -9,6 +9,7 @@ import { CurrentUser } from './current-user.decorator';
 import { CreateApiTokenDto, LoginDto, RefreshDto } from './dto/auth.dto';
 import { RequirePermission } from './permissions';
 import type { ApiToken } from './token.entity';
+import { AuditAction } from '../audit/audit-action.decorator';
 
 @ApiTags('auth')
 @Controller('api/v1/auth')
@@ -21,6 +22,7 @@ export class AuthController {
   /** Password login (throttled): a short-lived access token and a refresh token. */
   @Public()
   @UseGuards(LocalAuthGuard)
+  @AuditAction('auth.login', { target: (r) => `user:${(r.body as { username?: string } | undefined)?.username ?? '?'}` })
   @Post('login')
   @HttpCode(200)
   login(@Body() _credentials: LoginDto, @Req() req: Request): Promise<Session> {
@@ -29,6 +31,7 @@ export class AuthController {
 
   /** A new session for a refresh token, which is used up by this call. */
   @Public()
+  @AuditAction('auth.refresh')
   @Post('refresh')
   @HttpCode(200)
   refresh(@Body() body: RefreshDto): Promise<Session> {
@@ -36,6 +39,7 @@ export class AuthController {
   }
 
   @Public()
+  @AuditAction('auth.logout')
   @Post('logout')
   @HttpCode(204)
   async logout(@Body() body: RefreshDto): Promise<void> {
@@ -52,6 +56,7 @@ export class AuthController {
   /** Creates an API token for scripts; the token is in this response only. */
   @ApiBearerAuth()
   @RequirePermission('self')
+  @AuditAction('token.create')
   @Post('tokens')
   async createToken(@Body() body: CreateApiTokenDto, @CurrentUser() user: Principal) {
     const { token, record } = await this.apiTokens.create(user, body);
@@ -67,6 +72,7 @@ export class AuthController {
 
   @ApiBearerAuth()
   @RequirePermission('self')
+  @AuditAction('token.revoke')
   @Delete('tokens/:id')
   async revokeToken(@Param('id') id: string, @CurrentUser() user: Principal) {
     return describeToken(await this.apiTokens.revoke(user, id));

@@ -4,6 +4,7 @@ import { CreateUserDto, UpdateUserDto } from './dto/auth.dto';
 import { RequirePermission } from './permissions';
 import type { User } from './user.entity';
 import { UsersService } from './users.service';
+import { AuditAction } from '../audit/audit-action.decorator';
 
 @ApiTags('users')
 @ApiBearerAuth()
@@ -12,6 +13,7 @@ export class UsersController {
   constructor(private readonly users: UsersService) {}
 
   @RequirePermission('users:write')
+  @AuditAction('user.create', { target: (r) => `user:${(r.body as { username?: string } | undefined)?.username ?? '?'}` })
   @Post()
   async create(@Body() body: CreateUserDto) {
     return describeUser(await this.users.create(body.username, body.password, body.roles));
@@ -30,12 +32,14 @@ export class UsersController {
   }
 
   @RequirePermission('users:write')
+  @AuditAction('user.update')
   @Patch(':name')
   async update(@Param('name') name: string, @Body() body: UpdateUserDto) {
     return describeUser(await this.users.update(name, body));
   }
 
   @RequirePermission('users:write')
+  @AuditAction('user.delete')
   @Delete(':name')
   @HttpCode(204)
   async remove(@Param('name') name: string): Promise<void> {

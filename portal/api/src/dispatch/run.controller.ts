@@ -6,6 +6,7 @@ import { ExecutionsService } from '../executions/executions.service';
 import { RunbooksService } from '../runbooks/runbooks.service';
 import { DispatchService } from './dispatch.service';
 import { StartExecutionDto } from './dto/start-execution.dto';
+import { AuditAction } from '../audit/audit-action.decorator';
 
 @ApiTags('executions')
 @ApiBearerAuth()
@@ -19,6 +20,8 @@ export class RunController {
 
   /** Runs a runbook the caller may run: hidden runbooks are 404, visible ones the caller may not run are 403. */
   @RequirePermission('runbooks:run')
+  // The body may hold secret parameters: the execution.started event records the parameters, redacted, instead.
+  @AuditAction('execution.request', { recordBody: false })
   @Post('runbooks/:id/executions')
   async start(@Param('id') runbookId: string, @Body() body: StartExecutionDto, @CurrentUser() user: Principal) {
     const runbook = await this.runbooks.getVisible(runbookId, user);
@@ -35,6 +38,7 @@ export class RunController {
 
   /** Operators cancel their own runs; admins (and whoever holds executions:cancel-any) anyone's. */
   @RequirePermission('executions:cancel-own')
+  @AuditAction('execution.cancel')
   @Post('executions/:id/cancel')
   @HttpCode(202)
   async cancel(@Param('id', ParseUUIDPipe) id: string, @CurrentUser() user: Principal) {

@@ -39,8 +39,9 @@ export interface ExecutionQuery {
   limit: number;
 }
 
-/** Emitted (in this process) when a node run or an execution reaches a final state. */
+/** Emitted (in this process) when an execution is created, and when a node run or an execution reaches a final state. */
 export type ExecutionEvents = {
+  executionStarted: [{ execution: Execution }];
   nodeRunFinished: [{ executionId: string; nodeRunId: string; status: NodeRunStatus }];
   executionFinished: [{ executionId: string; status: ExecutionStatus }];
   logAppended: [{ executionId: string }];
@@ -114,6 +115,7 @@ export class ExecutionsService {
       ],
     );
     this.metrics.executionsStarted.inc({ trigger: execution.trigger.type });
+    this.events.emit('executionStarted', { execution: record });
     return { execution: record, nodeRuns };
   }
 

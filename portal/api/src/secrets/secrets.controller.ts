@@ -6,6 +6,7 @@ import { CurrentUser } from '../auth/current-user.decorator';
 import { RequirePermission } from '../auth/permissions';
 import { PutSecretDto } from './dto/put-secret.dto';
 import { SecretsService, type SecretSummary } from './secrets.service';
+import { AuditAction } from '../audit/audit-action.decorator';
 
 @ApiTags('secrets')
 @ApiBearerAuth()
@@ -19,12 +20,14 @@ export class SecretsController {
     return this.secrets.list();
   }
 
+  @AuditAction('secret.set')
   @Put(':name')
   @RequirePermission('secrets:write')
   put(@Param('name') name: string, @Body() body: PutSecretDto, @CurrentUser() user: Principal): Promise<SecretSummary> {
     return this.secrets.put(name, body.value, user.username);
   }
 
+  @AuditAction('secret.delete')
   @Delete(':name')
   @HttpCode(204)
   @RequirePermission('secrets:write')

@@ -8,6 +8,7 @@ import { loadMasterKey } from './master-key';
 import { SecretCipher } from './secret-cipher';
 import type { Secret } from './secret.entity';
 import { SecretsService } from './secrets.service';
+import type { AuditService } from '../audit/audit.service';
 
 describe('SecretCipher', () => {
   const cipher = new SecretCipher(randomBytes(32));
@@ -94,9 +95,13 @@ describe('SecretsService', () => {
     } as unknown as Repository<Secret>;
   }
 
+  /** The redactor the service hands to the audit log. */
+  let auditRedactor: (text: string) => string = (t) => t;
+  const audit = { addRedactor: (fn: (text: string) => string) => (auditRedactor = fn) } as unknown as AuditService;
+
   async function service(): Promise<SecretsService> {
     const config = { masterKey: randomBytes(32), dataDir: '/nonexistent' } as BatonConfig;
-    const secrets = new SecretsService(fakeRepository(), config);
+    const secrets = new SecretsService(fakeRepository(), config, audit);
     await secrets.onModuleInit();
     return secrets;
   }
@@ -123,5 +128,13 @@ describe('SecretsService', () => {
     } finally {
       secrets.onModuleDestroy();
     }
+  });
+
+  it('masks secret values in audit details, also where JSON escapes them', async () => {
+    const secrets = await service();
+    await secrets.put('quoted', 'pa"ss\\word', 'admin');
+    const details = JSON.stringify({ body: { note: 'pa"ss\\word' } });
+    expect(details).toContain('pa\\"ss');
+    expect(auditRedactor(details)).toBe(JSON.stringify({ body: { note: '***' } }));
   });
 });

@@ -21,6 +21,7 @@ import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { loadMasterKey } from './master-key';
 import { SecretCipher } from './secret-cipher';
 import { Secret } from './secret.entity';
+import { AuditService } from '../audit/audit.service';
 
 export interface SecretSummary {
   name: string;
@@ -43,9 +44,12 @@ export class SecretsService implements OnModuleInit, OnModuleDestroy {
   constructor(
     @InjectRepository(Secret) private readonly secrets: Repository<Secret>,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
+    private readonly audit: AuditService,
   ) {}
 
   async onModuleInit(): Promise<void> {
+    // Audit details are stored as JSON text: a value with quotes or backslashes appears there escaped.
+    this.audit.addRedactor((text) => this.mask(text, { isJson: true }));
     const master = loadMasterKey(this.config);
     if (master.isGenerated) {
       this.logger.warn(
@@ -104,9 +108,10 @@ export class SecretsService implements OnModuleInit, OnModuleDestroy {
    * `text` with the value of every known secret replaced by `***`: stored secrets and the secret parameters of
    * executions started by this process. For stored logs, error messages and audit records.
    */
-  mask(text: string): string {
+  mask(text: string, { isJson = false } = {}): string {
     if (this.values.size === 0 && this.executionValues.size === 0) return text;
-    return maskText(text, [...this.values.values(), ...[...this.executionValues.values()].flat()]);
+    const values = [...this.values.values(), ...[...this.executionValues.values()].flat()];
+    return maskText(text, isJson ? values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]) : values);
   }
 
   /** Masks these values (secret parameters given by a caller, never stored) until `forgetExecution`. */

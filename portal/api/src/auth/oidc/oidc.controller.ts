@@ -2,9 +2,10 @@
  * Single sign-on routes: which sign-in methods the portal offers, the redirect to the identity provider, and the
  * callback that ends in the portal's UI with an access token in the URL fragment (never sent to a server or logged).
  */
-import { Controller, Get, Inject, Req, Res, UseFilters } from '@nestjs/common';
+import { Controller, Get, HttpException, Inject, Req, Res, UseFilters } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { Request, Response } from 'express';
+import { AuditService } from '../../audit/audit.service';
 import { BATON_CONFIG, type BatonConfig } from '../../core/config';
 import { Public } from '../../core/public.decorator';
 import { OidcErrorPageFilter } from './oidc-error-page.filter';
@@ -27,6 +28,7 @@ export class OidcController {
 
   constructor(
     private readonly oidc: OidcService,
+    private readonly audit: AuditService,
     @Inject(BATON_CONFIG) config: BatonConfig,
   ) {
     this.cookiePath = config.oidc ? new URL('.', config.oidc.redirectUrl).pathname : '/';
@@ -57,7 +59,25 @@ export class OidcController {
     // The pending login is good for one answer, whatever the outcome.
     if (sealedLogin !== undefined) res.clearCookie(PENDING_LOGIN_COOKIE, this.cookieOptions());
     const query = new URL(req.originalUrl, 'http://callback').searchParams;
-    const finished = await this.oidc.finishLogin(query, sealedLogin);
+    // A GET, so the audit interceptor (which records changes) does not see it: sign-ins are recorded here.
+    const finished = await this.oidc.finishLogin(query, sealedLogin).catch(async (err: unknown) => {
+      const status = err instanceof HttpException ? err.getStatus() : 500;
+      const error = err instanceof Error ? err.message : String(err);
+      await this.audit.record({
+        actor: { type: 'anonymous', name: 'sso' },
+        action: 'auth.sso',
+        details: { status, error },
+        source: req.ip,
+      });
+      throw err;
+    });
+    await this.audit.record({
+      actor: { type: 'user', name: finished.principal.username },
+      action: 'auth.sso',
+      target: `user:${finished.principal.username}`,
+      details: { status: 302, roles: finished.principal.roles },
+      source: req.ip,
+    });
     res.setHeader('cache-control', 'no-store');
     res.redirect(302, finished.redirectTo);
   }

@@ -10,12 +10,14 @@ import { EmbeddedPostgres } from './embedded-postgres';
 import { Setting } from './setting.entity';
 import { InitialSchema1763884800000 } from './migrations/1763884800000-initial-schema';
 import { AccessControl1763971100000 } from './migrations/1763971100000-access-control';
+import { AuditLog1763971200000 } from './migrations/1763971200000-audit-log';
 import { Secrets1763971300000 } from './migrations/1763971300000-secrets';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
 import { User } from '../../auth/user.entity';
 import { ApiToken, LoginFailure, RefreshToken } from '../../auth/token.entity';
 import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
+import { AuditEvent } from '../../audit/audit-event.entity';
 import { Secret } from '../../secrets/secret.entity';
 
 export const ENTITIES = [
@@ -32,8 +34,9 @@ export const ENTITIES = [
   StepRun,
   NodeEventRow,
   Secret,
+  AuditEvent,
 ];
-export const MIGRATIONS = [InitialSchema1763884800000, AccessControl1763971100000, Secrets1763971300000];
+export const MIGRATIONS = [InitialSchema1763884800000, AccessControl1763971100000, AuditLog1763971200000, Secrets1763971300000];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
 
