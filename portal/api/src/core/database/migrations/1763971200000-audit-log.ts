@@ -39,7 +39,10 @@ export class AuditLog1763971200000 implements MigrationInterface {
           seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.US"Z"'), actor_type, actor, action, target, details, source
         )::text, 'UTF8')), 'hex')
       $$`);
-    await db.query(`CREATE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql AS $$
+    // The function's plan for "newest row" is made once per session and kept: made while the table was tiny, it
+    // could be a sequential scan, and a bulk insert would then rescan the table for every row (quadratic). Without
+    // sequential scans the lookup is always one step down the primary key, however the table grew.
+    await db.query(`CREATE FUNCTION audit_events_chain() RETURNS trigger LANGUAGE plpgsql SET enable_seqscan = off AS $$
       DECLARE
         last_seq bigint;
         last_hash text;
