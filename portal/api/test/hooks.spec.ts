@@ -290,6 +290,7 @@ describe('alert-webhook remediation', () => {
     const reset = await portal.request('POST', `/api/v1/alert-rules/${rule}/reset`);
     expect(reset.status).toBe(200);
     expect(reset.body.breaker).toMatchObject({ isTripped: false, startedInWindow: 0 });
+    expect(await (await fetch(`${portal.url}/metrics`)).text()).toContain(`baton_alert_rule_tripped{rule="${rule}"} 0`);
     await waitFor(
       'the suppressed episode remediated after the reset',
       async () => (await executionsOf('hooks.remediate', rule)).length === 3,

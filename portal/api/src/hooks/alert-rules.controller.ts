@@ -10,6 +10,7 @@ import { AuditAction } from '../audit/audit-action.decorator';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { can, namespaceOf, RequirePermission, type Principal } from '../auth/permissions';
 import { AlertRulesService, type AlertRuleView } from './alert-rules.service';
+import { RemediationService } from './remediation.service';
 
 const ruleTarget = (r: { params: Record<string, string>; body: unknown }) =>
   `alert-rule:${r.params.id ?? (r.body as { id?: string } | undefined)?.id}`;
@@ -18,7 +19,10 @@ const ruleTarget = (r: { params: Record<string, string>; body: unknown }) =>
 @ApiBearerAuth()
 @Controller('api/v1/alert-rules')
 export class AlertRulesController {
-  constructor(private readonly rules: AlertRulesService) {}
+  constructor(
+    private readonly rules: AlertRulesService,
+    private readonly remediation: RemediationService,
+  ) {}
 
   @RequirePermission('runbooks:read')
   @Get()
@@ -65,8 +69,10 @@ export class AlertRulesController {
   @AuditAction('alert.rule.reset', { target: ruleTarget })
   @Post(':id/reset')
   @HttpCode(200)
-  reset(@Param('id') id: string): Promise<AlertRuleView> {
-    return this.rules.resetBreaker(id);
+  async reset(@Param('id') id: string): Promise<AlertRuleView> {
+    const rule = await this.rules.resetBreaker(id);
+    this.remediation.markBreakerClosed(id);
+    return rule;
   }
 
   /** A rule starts runbooks without a person: its author must be allowed to change every namespace it touches. */

@@ -53,6 +53,11 @@ export class RemediationService {
     });
   }
 
+  /** After an admin reset: this replica's gauge shows the breaker closed (other replicas' at their next start). */
+  markBreakerClosed(rule: string): void {
+    this.tripped.set({ rule }, 0);
+  }
+
   countOutcome(outcome: AlertOutcome): AlertOutcome {
     this.outcomes.inc({ result: outcome.result });
     return outcome;
