@@ -8,3 +8,4 @@ export * from './runbook/dag';
 export * from './runbook/params';
 export * from './executor/mask';
 export * from './runbook/secret-refs';
+export * from './alerts/alert-rule';

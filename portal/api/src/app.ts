@@ -13,7 +13,11 @@ import { HttpErrorFilter } from './core/http-error.filter';
 import { SecretsService } from './secrets/secrets.service';
 
 export async function createApp(config: BatonConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), { bufferLogs: true });
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    bufferLogs: true,
+    // The raw bytes of JSON bodies (req.rawBody): generic hooks are authenticated by an HMAC of exactly these bytes.
+    rawBody: true,
+  });
   app.useLogger(app.get(Logger));
   app.useGlobalPipes(new ValidationPipe({ whitelist: true, forbidNonWhitelisted: true, transform: true, stopAtFirstError: false }));
   const secrets = app.get(SecretsService);

@@ -70,6 +70,7 @@ const GRANTS: Record<Exclude<Who, 'admin'>, { role: string; namespace?: string }
   openOperator: [{ role: 'operator', namespace: 'open' }],
 };
 const PASSWORD = 'a-long-test-password';
+const alertRule = (id: string) => ({ id, match: { alertname: 'Matrix' }, runbook: 'open.hello', cooldown: '1m', maxPerHour: 1 });
 
 describe('access control', () => {
   let env: TestEnv;
@@ -235,6 +236,70 @@ describe('access control', () => {
         call: async (p, who) => {
           await admin.request('PUT', `/api/v1/secrets/doomed-${who.toLowerCase()}`, { value: 'doomed-value' });
           return p.request('DELETE', `/api/v1/secrets/doomed-${who.toLowerCase()}`);
+        },
+        expect: only(['admin']),
+      },
+      {
+        route: 'GET /api/v1/hooks',
+        call: (p) => p.request('GET', '/api/v1/hooks'),
+        expect: only(EVERYONE.filter((w) => w !== 'openOperator')),
+      },
+      {
+        route: 'POST /api/v1/hooks',
+        call: (p, who) => p.request('POST', '/api/v1/hooks', { name: `matrix-${who.toLowerCase()}`, type: 'alertmanager' }),
+        expect: only(['admin']),
+      },
+      {
+        route: 'DELETE /api/v1/hooks/:name',
+        call: async (p, who) => {
+          await admin.request('POST', '/api/v1/hooks', { name: `doomed-${who.toLowerCase()}`, type: 'generic' });
+          return p.request('DELETE', `/api/v1/hooks/doomed-${who.toLowerCase()}`);
+        },
+        expect: only(['admin']),
+      },
+      {
+        route: 'GET /api/v1/hooks/:name/deliveries',
+        call: async (p) => {
+          await admin.request('POST', '/api/v1/hooks', { name: 'matrix-deliveries', type: 'alertmanager' });
+          return p.request('GET', '/api/v1/hooks/matrix-deliveries/deliveries');
+        },
+        expect: only(EVERYONE.filter((w) => w !== 'openOperator')),
+      },
+      { route: 'GET /api/v1/alert-rules', call: (p) => p.request('GET', '/api/v1/alert-rules'), expect: all('ok') },
+      {
+        route: 'GET /api/v1/alert-rules/:id',
+        call: async (p) => {
+          await admin.request('POST', '/api/v1/alert-rules', alertRule('open.matrix-read'));
+          return p.request('GET', '/api/v1/alert-rules/open.matrix-read');
+        },
+        expect: all('ok'),
+      },
+      {
+        route: 'POST /api/v1/alert-rules',
+        call: (p, who) => p.request('POST', '/api/v1/alert-rules', alertRule(`open.matrix-${who.toLowerCase()}`)),
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'PATCH /api/v1/alert-rules/:id',
+        call: async (p) => {
+          await admin.request('POST', '/api/v1/alert-rules', alertRule('open.matrix-patch'));
+          return p.request('PATCH', '/api/v1/alert-rules/open.matrix-patch', { maxPerHour: 3 });
+        },
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'DELETE /api/v1/alert-rules/:id',
+        call: async (p, who) => {
+          await admin.request('POST', '/api/v1/alert-rules', alertRule(`open.doomed-${who.toLowerCase()}`));
+          return p.request('DELETE', `/api/v1/alert-rules/open.doomed-${who.toLowerCase()}`);
+        },
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'POST /api/v1/alert-rules/:id/reset',
+        call: async (p) => {
+          await admin.request('POST', '/api/v1/alert-rules', alertRule('open.matrix-reset'));
+          return p.request('POST', '/api/v1/alert-rules/open.matrix-reset/reset');
         },
         expect: only(['admin']),
       },

@@ -1,4 +1,5 @@
 import { parseResources, type LoadError } from './parse';
+import type { Runbook } from './schema';
 
 const FILE = 'runbooks/web/test.yaml';
 
@@ -55,7 +56,7 @@ describe('parseResources', () => {
       const { resources, errors } = parseResources(DESIGN_EXAMPLE, FILE);
       expect(errors).toEqual([]);
       expect(resources).toHaveLength(1);
-      const [runbook] = resources;
+      const [runbook] = resources as Runbook[];
       expect(runbook).toMatchObject({
         kind: 'Runbook',
         id: 'web.restart-nginx',
@@ -110,7 +111,7 @@ describe('parseResources', () => {
         '    on: portal',
         '    http: { url: "https://chat.example/hook" }',
       );
-      const [runbook] = parseResources(text, FILE).resources;
+      const [runbook] = parseResources(text, FILE).resources as Runbook[];
       expect(runbook.onFailure?.[0].http?.method).toBe('POST');
     });
   });
@@ -183,13 +184,13 @@ describe('parseResources', () => {
 
     it('lists the known kinds for an unknown kind', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Playbook', 'id: web.test'))).toEqual([
-        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook'),
+        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook, AlertRule'),
       ]);
     });
 
     it('asks for a kind when there is none', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'id: web.test'))).toEqual([
-        at(1, 1, 'missing required field "kind" (known kinds: Runbook)'),
+        at(1, 1, 'missing required field "kind" (known kinds: Runbook, AlertRule)'),
       ]);
     });
 

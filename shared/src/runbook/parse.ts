@@ -7,9 +7,10 @@
  */
 import { isMap, isNode, isScalar, LineCounter, parseAllDocuments, type Document, type Node } from 'yaml';
 import type { z } from 'zod';
+import { parseMatcher, templateProblems } from '../alerts/alert-rule';
 import { findCycle } from './dag';
 import { checkParamValue, describeParamValue, envNameProblem, paramEnvName } from './params';
-import { resourceSchema, type ParamSpec, type Resource, type Runbook, type Step } from './schema';
+import { resourceSchema, type AlertRule, type ParamSpec, type Resource, type Runbook, type Step } from './schema';
 
 export interface LoadError {
   file: string;
@@ -115,6 +116,8 @@ function semanticProblems(resource: Resource): Problem[] {
   switch (resource.kind) {
     case 'Runbook':
       return checkRunbook(resource);
+    case 'AlertRule':
+      return checkAlertRule(resource);
   }
 }
 
@@ -321,6 +324,36 @@ function checkNeeds(runbook: Runbook, list: StepList): Problem[] {
     problems.push({ path, message: `${formatPath(path)}: cycle in needs: ${cycle.join(' -> ')}` });
   }
   return problems;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Alert rule checks: regular expressions that compile and placeholders the renderer knows.
+
+/** Problems the schema cannot see in an alert rule; exported for the API, which checks rules the same way. */
+export function alertRuleProblems(rule: AlertRule): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  for (const [label, expected] of Object.entries(rule.match)) {
+    const matcher = parseMatcher(expected);
+    if ('error' in matcher) problems.push({ path: ['match', label], message: `match.${label}: ${matcher.error}` });
+  }
+  const checkParams = (prefix: string[], params: Record<string, unknown> | undefined) => {
+    for (const [name, value] of Object.entries(params ?? {})) {
+      if (typeof value !== 'string') continue;
+      const path = [...prefix, 'params', name];
+      for (const problem of templateProblems(value)) problems.push({ path, message: `${formatPath(path)}: ${problem}` });
+    }
+  };
+  checkParams([], rule.params);
+  checkParams(['onResolved'], rule.onResolved?.params);
+  const targets = rule.targets;
+  if (targets?.fromLabel !== undefined && (targets.names !== undefined || targets.labels !== undefined || targets.local !== undefined)) {
+    problems.push({ path: ['targets', 'fromLabel'], message: 'targets.fromLabel: cannot be combined with names, labels or local' });
+  }
+  return problems;
+}
+
+function checkAlertRule(rule: AlertRule): Problem[] {
+  return alertRuleProblems(rule);
 }
 
 // ---------------------------------------------------------------------------------------------

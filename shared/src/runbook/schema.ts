@@ -112,6 +112,46 @@ export const runbookSchema = z.strictObject({
 });
 export type Runbook = z.infer<typeof runbookSchema>;
 
-/** Every kind the loader understands; later kinds (Job, AlertRule, Pool, Node) join this union. */
-export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema]);
+/** A hook's name, as in `POST /api/v1/hooks/alertmanager/{name}`. */
+export const hookNameSchema = z
+  .string()
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_", e.g. alertmanager-prod');
+
+/**
+ * A parameter value given by an alert rule: a string may use `{{ labels.x }}`, `{{ annotations.x }}`,
+ * `{{ status }}` and `{{ fingerprint }}` (see alert-template.ts); the result is checked by the runbook's param specs.
+ */
+const alertParamValue = z.union([z.string(), z.number(), z.boolean()]);
+
+/** Where a remediation runs: a runbook-style selection, or the node named by an alert label (`fromLabel: instance`). */
+export const alertTargetsSchema = targetsSchema.extend({
+  /** The label whose value names the node; `host:port` is cut to `host`. */
+  fromLabel: z.string().min(1).optional(),
+});
+export type AlertTargets = z.infer<typeof alertTargetsSchema>;
+
+export const alertRuleSchema = z.strictObject({
+  apiVersion: z.literal('baton/v1'),
+  kind: z.literal('AlertRule'),
+  id: resourceId,
+  description: z.string().optional(),
+  /** Only alerts delivered through this hook; any hook when absent. */
+  hook: hookNameSchema.optional(),
+  /** Every label must match: equal to the value, or, written as `/regex/`, matching the regular expression. */
+  match: z.record(z.string().min(1), z.string()).refine((m) => Object.keys(m).length > 0, 'must name at least one label'),
+  runbook: resourceId,
+  params: z.record(z.string(), alertParamValue).optional(),
+  targets: alertTargetsSchema.optional(),
+  onResolved: z.strictObject({ runbook: resourceId, params: z.record(z.string(), alertParamValue).optional() }).optional(),
+  /** A firing episode already remediated is remediated again only after this long, if it still fires. */
+  cooldown: duration,
+  /** Circuit breaker: at most this many remediations started per rule in any hour. */
+  maxPerHour: z.number().int().min(1).max(10_000),
+  enabled: z.boolean().optional(),
+});
+export type AlertRule = z.infer<typeof alertRuleSchema>;
+
+/** Every kind the loader understands; later kinds (Job, Pool, Node) join this union. */
+export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema, alertRuleSchema]);
 export type Resource = z.infer<typeof resourceSchema>;

@@ -17,6 +17,8 @@ export interface AuditedRequest {
   params?: Record<string, string>;
   body?: unknown;
   user?: Principal;
+  /** Set by a handler whose caller authenticated without being a user (a webhook), to name it in the record. */
+  auditActor?: AuditActor;
   socket?: { remoteAddress?: string };
 }
 
@@ -30,6 +32,7 @@ export function isAudited(request: Pick<AuditedRequest, 'method' | 'path'>, stat
 }
 
 export function actorOf(request: AuditedRequest): AuditActor {
+  if (request.auditActor) return request.auditActor;
   const user = request.user;
   if (user?.username) return { type: user.tokenId ? 'token' : 'user', name: user.username };
   // A login attempt names who it tried to be: failed logins for "alice" are found under actor=alice.

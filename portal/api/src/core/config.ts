@@ -32,6 +32,7 @@ const envSchema = z.object({
   BATON_DATA_DIR: z.string().default('.baton'),
   RUNBOOKS_DIR: z.string().default('runbooks'),
   BATON_LOCAL_NODE: flag(true),
+  BATON_HOOK_WORKER: flag(true),
   BATON_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
   BATON_JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   BATON_MASTER_KEY: masterKey,
@@ -87,6 +88,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     dataDir: e.BATON_DATA_DIR,
     runbooksDir: e.RUNBOOKS_DIR,
     isLocalNodeEnabled: e.BATON_LOCAL_NODE,
+    /** Whether this replica processes stored hook deliveries (off: it only receives and stores them). */
+    isHookWorkerEnabled: e.BATON_HOOK_WORKER,
     adminPassword: e.BATON_ADMIN_PASSWORD,
     jwtSecret: e.BATON_JWT_SECRET,
     masterKey: e.BATON_MASTER_KEY,

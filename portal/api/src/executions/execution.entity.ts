@@ -7,7 +7,8 @@ export type Trigger =
   | { type: 'user'; user: string }
   | { type: 'token'; token: string; user: string }
   | { type: 'schedule'; job: string; fireTime: string }
-  | { type: 'webhook'; hook: string }
+  /** A remediation started by an alert rule for the alert with this fingerprint, delivered through the hook. */
+  | { type: 'webhook'; hook: string; rule: string; fingerprint: string }
   | { type: 'scaling'; pool: string };
 
 @Entity('executions')
