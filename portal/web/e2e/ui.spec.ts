@@ -149,6 +149,11 @@ describe('portal UI', () => {
     await nav.getByRole('link', { name: 'Admin' }).click();
     await page.getByRole('heading', { name: 'Users and roles' }).waitFor();
     await page.getByRole('cell', { name: OPERATOR.username, exact: true }).waitFor();
+    await page.getByLabel('Token name').fill('ci script');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByText('Copy this token now').waitFor();
+    expect(await page.getByLabel('New API token', { exact: true }).textContent()).toMatch(/^bt_/);
+    await page.getByRole('button', { name: 'Revoke token ci script' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'admin.png'), fullPage: true });
     await page.context().close();
   });

@@ -184,7 +184,7 @@ const ROLES_HINT = 'Comma-separated roles, each global or role:namespace — e.g
       <form class="card filters" (submit)="createToken($event)" aria-labelledby="new-token-heading">
         <h3 id="new-token-heading" style="flex-basis:100%;margin:0">New API token (for yourself)</h3>
         <div class="field">
-          <label for="token-name">Name</label><input id="token-name" name="name" required placeholder="deploy script" />
+          <label for="token-name">Token name</label><input id="token-name" name="name" required placeholder="deploy script" />
         </div>
         <div class="field"><label for="token-expires">Expires</label><input id="token-expires" name="expiresAt" type="date" /></div>
         <div class="field">
@@ -243,7 +243,7 @@ const ROLES_HINT = 'Comma-separated roles, each global or role:namespace — e.g
       <form class="card filters" (submit)="putSecret($event)" aria-labelledby="secret-form-heading">
         <h3 id="secret-form-heading" style="flex-basis:100%;margin:0">Set a secret</h3>
         <div class="field">
-          <label for="secret-name">Name</label
+          <label for="secret-name">Secret name</label
           ><input
             id="secret-name"
             name="name"
@@ -254,7 +254,7 @@ const ROLES_HINT = 'Comma-separated roles, each global or role:namespace — e.g
           />
         </div>
         <div class="field">
-          <label for="secret-value">Value</label
+          <label for="secret-value">Secret value</label
           ><input id="secret-value" name="value" type="password" required minlength="4" autocomplete="off" />
         </div>
         <button type="submit">Set secret</button>
