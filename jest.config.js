@@ -24,8 +24,11 @@ module.exports = {
   moduleNameMapper: {
     '^@baton/shared$': '<rootDir>/shared/src/index.ts',
     '^@baton/shared/node$': '<rootDir>/shared/src/node.ts',
+    // The UI imports the parameter rules alone, so the browser bundle does not carry the zod schemas and YAML parser.
+    '^@baton/shared/params$': '<rootDir>/shared/src/runbook/params.ts',
   },
-  roots: ['<rootDir>/shared', '<rootDir>/agent', '<rootDir>/portal/api'],
+  // portal/web: the UI's pure logic (plain .ts, no TestBed) and its end-to-end test in headless Chromium.
+  roots: ['<rootDir>/shared', '<rootDir>/agent', '<rootDir>/portal/api', '<rootDir>/portal/web'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,

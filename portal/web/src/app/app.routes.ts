@@ -1,31 +1,59 @@
-/** Routes: each page is loaded on first visit; everything but sign-in needs a session. */
+/** Routes: each page is loaded on first visit; everything but sign-in needs a session, Audit and Admin a role. */
 import { Routes } from '@angular/router';
+import { requirePrincipal } from './core/me';
+import { canReadAudit, isAdmin } from './core/permissions';
 import { requireSignIn } from './core/session';
 
 export const routes: Routes = [
-  { path: '', pathMatch: 'full', redirectTo: 'runbooks' },
   {
     path: 'sign-in',
     title: 'Sign in · Baton',
     loadComponent: () => import('./sign-in/sign-in.page').then((m) => m.SignInPage),
   },
   {
-    path: 'runbooks',
-    title: 'Runbooks · Baton',
-    canActivate: [requireSignIn],
-    loadComponent: () => import('./runbooks/runbook-list.page').then((m) => m.RunbookListPage),
+    path: '',
+    canActivateChild: [requireSignIn],
+    children: [
+      {
+        path: '',
+        pathMatch: 'full',
+        title: 'Catalog · Baton',
+        loadComponent: () => import('./catalog/catalog.page').then((m) => m.CatalogPage),
+      },
+      { path: 'runbooks', pathMatch: 'full', redirectTo: '' },
+      {
+        path: 'runbooks/:id',
+        title: 'Runbook · Baton',
+        loadComponent: () => import('./runbooks/runbook.page').then((m) => m.RunbookPage),
+      },
+      {
+        path: 'executions',
+        title: 'Executions · Baton',
+        loadComponent: () => import('./executions/executions.page').then((m) => m.ExecutionsPage),
+      },
+      {
+        path: 'executions/:id',
+        title: 'Execution · Baton',
+        loadComponent: () => import('./executions/execution.page').then((m) => m.ExecutionPage),
+      },
+      {
+        path: 'nodes',
+        title: 'Nodes · Baton',
+        loadComponent: () => import('./nodes/nodes.page').then((m) => m.NodesPage),
+      },
+      {
+        path: 'audit',
+        title: 'Audit · Baton',
+        canActivate: [requirePrincipal(canReadAudit)],
+        loadComponent: () => import('./audit/audit.page').then((m) => m.AuditPage),
+      },
+      {
+        path: 'admin',
+        title: 'Admin · Baton',
+        canActivate: [requirePrincipal(isAdmin)],
+        loadComponent: () => import('./admin/admin.page').then((m) => m.AdminPage),
+      },
+    ],
   },
-  {
-    path: 'runbooks/:id',
-    title: 'Runbook · Baton',
-    canActivate: [requireSignIn],
-    loadComponent: () => import('./runbooks/runbook.page').then((m) => m.RunbookPage),
-  },
-  {
-    path: 'executions/:id',
-    title: 'Execution · Baton',
-    canActivate: [requireSignIn],
-    loadComponent: () => import('./executions/execution.page').then((m) => m.ExecutionPage),
-  },
-  { path: '**', redirectTo: 'runbooks' },
+  { path: '**', redirectTo: '' },
 ];

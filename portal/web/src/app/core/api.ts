@@ -43,6 +43,29 @@ export class Api {
     return (await response.json()) as T;
   }
 
+  async putJson<T>(path: string, body: unknown): Promise<T> {
+    const response = await this.send('PUT', path, body, 'application/json');
+    return (await response.json()) as T;
+  }
+
+  async patchJson<T>(path: string, body: unknown): Promise<T> {
+    const response = await this.send('PATCH', path, body, 'application/json');
+    return (await response.json()) as T;
+  }
+
+  /** DELETE; the answer (if any) is not read. */
+  async delete(path: string): Promise<void> {
+    await this.send('DELETE', path, undefined, 'application/json');
+  }
+
+  /** A download that needs the bearer token (an <a href> cannot send it): the body as a blob, and the file name offered. */
+  async getBlob(path: string): Promise<{ blob: Blob; filename: string | null }> {
+    const response = await this.send('GET', path, undefined, '*/*');
+    const disposition = response.headers.get('content-disposition') ?? '';
+    const filename = /filename="([^"]+)"/.exec(disposition)?.[1] ?? null;
+    return { blob: await response.blob(), filename };
+  }
+
   private async send(method: string, path: string, body: unknown, accept: string, isRetry = false): Promise<Response> {
     const token = this.session.token();
     const headers: Record<string, string> = { accept };

@@ -1,34 +1,128 @@
 /**
- * One execution: its status and log, polled every second (`GET /executions/:id` and `/executions/:id/logs`)
- * until it reaches a terminal state. Live streaming replaces the polling in a later issue.
+ * One execution: status, trigger and actor, parameters, each node's step graph with step states (polled while it
+ * runs), the live log (server-sent events), and Cancel for those allowed.
  */
-import { Component, effect, inject, input, signal, untracked } from '@angular/core';
+import { Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
+import { KeyValuePipe } from '@angular/common';
+import { RouterLink } from '@angular/router';
+import type { Step } from '@baton/shared';
 import { Api, ApiError, asApiError, segment } from '../core/api';
 import { ErrorNotice } from '../core/error-notice';
+import { formatDuration, formatTime, isTerminal } from '../core/format';
+import { Me } from '../core/me';
+import { canCancel } from '../core/permissions';
+import { RunbookDetail } from '../runbooks/runbook';
+import { ExecutionDetail, NodeRunView, StepRunView, describeTrigger } from './execution';
+import { LogView } from './log/log-view';
+import { stepLevels } from './step-graph';
 
-const POLL_INTERVAL_MS = 1000;
-const TERMINAL_STATUSES = new Set(['succeeded', 'failed', 'cancelled', 'timed_out']);
-
-interface Execution {
-  id: string;
-  status: string;
-  runbookId?: string;
-}
+const POLL_INTERVAL_MS = 1500;
 
 @Component({
   selector: 'baton-execution-page',
-  imports: [ErrorNotice],
+  imports: [ErrorNotice, RouterLink, LogView, KeyValuePipe],
   template: `
-    <h1>Execution {{ id() }}</h1>
+    <p class="small">
+      <a routerLink="/executions">Executions</a> / <span class="mono">{{ id() }}</span>
+    </p>
     <baton-error-notice [error]="error()" />
     @if (execution(); as execution) {
-      <p role="status">
-        Status: <span class="status" [class]="execution.status">{{ execution.status }}</span>
-        @if (execution.runbookId) {
-          <span class="muted"> · {{ execution.runbookId }}</span>
+      <div class="page-head">
+        <h1>
+          <a [routerLink]="['/runbooks', execution.runbook]">{{ runbookTitle() ?? execution.runbook }}</a>
+          <span class="status" [class]="execution.status" role="status" style="margin-left:0.75rem">{{ execution.status }}</span>
+        </h1>
+        @if (mayCancel()) {
+          <button type="button" class="danger" (click)="cancel()" [disabled]="isCancelling()">Cancel</button>
         }
-      </p>
-      <pre class="log" aria-label="Execution log" tabindex="0">{{ log() || '(no output yet)' }}</pre>
+      </div>
+      @if (execution.reason) {
+        <p class="notice" [class.bad]="execution.status !== 'succeeded'">{{ execution.reason }}</p>
+      }
+      <div class="grid-2">
+        <section class="card" aria-labelledby="run-facts">
+          <h2 id="run-facts" style="margin-top:0">Run</h2>
+          <dl class="facts">
+            <dt>Runbook</dt>
+            <dd class="mono">
+              {{ execution.runbook }} <span class="muted">@{{ execution.runbookVersion.slice(0, 12) }}</span>
+            </dd>
+            <dt>Trigger</dt>
+            <dd>{{ trigger() }}</dd>
+            <dt>Actor</dt>
+            <dd>{{ execution.actor }}</dd>
+            <dt>Created</dt>
+            <dd>{{ formatTime(execution.createdAt) }}</dd>
+            <dt>Started</dt>
+            <dd>{{ formatTime(execution.startedAt) }}</dd>
+            <dt>Finished</dt>
+            <dd>{{ formatTime(execution.finishedAt) }}</dd>
+            <dt>Duration</dt>
+            <dd>{{ formatDuration(execution.startedAt, execution.finishedAt) }}</dd>
+          </dl>
+        </section>
+        <section class="card" aria-labelledby="run-params">
+          <h2 id="run-params" style="margin-top:0">Parameters</h2>
+          <dl class="facts">
+            @for (param of execution.params | keyvalue; track param.key) {
+              <dt>{{ param.key }}</dt>
+              <dd class="mono">{{ param.value }}</dd>
+            } @empty {
+              <dd class="muted">none</dd>
+            }
+          </dl>
+        </section>
+      </div>
+      <section aria-labelledby="nodes-heading">
+        <h2 id="nodes-heading">Nodes and steps</h2>
+        @for (run of execution.nodes; track run.node) {
+          <div class="card">
+            <div class="row">
+              <strong>{{ run.node }}</strong>
+              <span class="status" [class]="run.status">{{ run.status }}</span>
+              <span class="small muted">{{ run.executor }} · {{ formatDuration(run.startedAt, run.finishedAt) }}</span>
+              @if (run.reason) {
+                <span class="small">— {{ run.reason }}</span>
+              }
+            </div>
+            <div class="dag" role="list" [attr.aria-label]="'Steps on ' + run.node">
+              @for (level of levels(); track $index; let last = $last) {
+                <div class="dag-level">
+                  @for (step of level; track step.id) {
+                    @let state = stepState(run, step.id);
+                    <div class="step" [class]="state?.status ?? 'pending'" role="listitem">
+                      <div>
+                        <strong>{{ step.name ?? step.id }}</strong>
+                      </div>
+                      <div class="small">
+                        <span class="status" [class]="state?.status ?? 'pending'">{{ state?.status ?? 'pending' }}</span>
+                        @if (state && state.exitCode !== null) {
+                          <span class="muted"> exit {{ state.exitCode }}</span>
+                        }
+                        @if (state && state.attempts > 1) {
+                          <span class="muted"> · attempt {{ state.attempts }}</span>
+                        }
+                      </div>
+                      @if (state?.error) {
+                        <div class="small field-error">{{ state!.error }}</div>
+                      }
+                    </div>
+                  }
+                </div>
+                @if (!last) {
+                  <span class="dag-arrow" aria-hidden="true">→</span>
+                }
+              }
+            </div>
+          </div>
+        } @empty {
+          <p class="muted">No node has been picked yet.</p>
+        }
+      </section>
+      <section aria-labelledby="log-heading">
+        <h2 id="log-heading">Log</h2>
+        <baton-log-view [executionId]="id()" [nodes]="nodeNames()" (ended)="refresh(id())" />
+      </section>
     } @else if (!error()) {
       <p class="muted" role="status">Loading…</p>
     }
@@ -38,24 +132,42 @@ export class ExecutionPage {
   /** The execution id, from the route `executions/:id`. */
   readonly id = input.required<string>();
 
-  protected readonly execution = signal<Execution | null>(null);
-  protected readonly log = signal('');
+  protected readonly execution = signal<ExecutionDetail | null>(null);
+  protected readonly runbook = signal<RunbookDetail | null>(null);
   protected readonly error = signal<ApiError | null>(null);
+  protected readonly isCancelling = signal(false);
+  protected readonly runbookTitle = computed(() => this.runbook()?.title ?? null);
+  protected readonly trigger = computed(() => describeTrigger(this.execution()?.trigger));
+  protected readonly nodeNames = computed(() => (this.execution()?.nodes ?? []).map((n) => n.node));
+  /** The runbook's steps in DAG columns; without the runbook, the steps each node reported. */
+  protected readonly levels = computed<Pick<Step, 'id' | 'name' | 'needs'>[][]>(() => {
+    const steps = this.runbook()?.steps ?? uniqueSteps(this.execution()?.nodes ?? []);
+    return stepLevels(steps);
+  });
+  protected readonly mayCancel = computed(() => {
+    const me = this.me.principal();
+    const execution = this.execution();
+    return me !== null && execution !== null && !isTerminal(execution.status) && canCancel(me, execution);
+  });
+  protected readonly formatTime = formatTime;
+  protected readonly formatDuration = formatDuration;
 
   private readonly api = inject(Api);
+  private readonly me = inject(Me);
 
   constructor() {
+    void this.me.load();
     effect((onCleanup) => {
       const id = this.id();
       let isStopped = false;
       let timer: ReturnType<typeof setTimeout> | undefined;
       const poll = async (): Promise<void> => {
-        const isTerminal = await this.refresh(id);
-        if (!isStopped && !isTerminal) timer = setTimeout(poll, POLL_INTERVAL_MS);
+        const shouldStop = await this.refresh(id);
+        if (!isStopped && !shouldStop) timer = setTimeout(poll, POLL_INTERVAL_MS);
       };
       untracked(() => {
         this.execution.set(null);
-        this.log.set('');
+        this.runbook.set(null);
         this.error.set(null);
         void poll();
       });
@@ -66,16 +178,37 @@ export class ExecutionPage {
     });
   }
 
-  /** Fetches status, then log (so the final log is read after the terminal status). Returns whether polling should stop. */
-  private async refresh(id: string): Promise<boolean> {
+  protected stepState(run: NodeRunView, stepId: string): StepRunView | undefined {
+    return run.steps.find((s) => s.id === stepId);
+  }
+
+  protected async cancel(): Promise<void> {
+    this.isCancelling.set(true);
+    this.error.set(null);
     try {
-      const execution = await this.api.getJson<Execution>(`/executions/${segment(id)}`);
-      const log = await this.api.getText(`/executions/${segment(id)}/logs`);
-      if (id !== this.id()) return true; // the route moved on to another execution meanwhile
+      await this.api.postJson(`/executions/${segment(this.id())}/cancel`, {});
+      await this.refresh(this.id());
+    } catch (error) {
+      this.error.set(asApiError(error));
+    } finally {
+      this.isCancelling.set(false);
+    }
+  }
+
+  /** Reads the execution (and its runbook once). Returns whether polling should stop. */
+  protected async refresh(id: string): Promise<boolean> {
+    try {
+      const execution = await this.api.getJson<ExecutionDetail>(`/executions/${segment(id)}`);
+      if (id !== this.id()) return true; // the route moved on meanwhile
       this.execution.set(execution);
-      this.log.set(log);
       this.error.set(null);
-      return TERMINAL_STATUSES.has(execution.status);
+      if (!this.runbook()) {
+        this.api.getJson<RunbookDetail>(`/runbooks/${segment(execution.runbook)}`).then(
+          (runbook) => this.runbook.set(runbook),
+          () => undefined, // the runbook may be gone or hidden now; the steps reported by the nodes still show
+        );
+      }
+      return isTerminal(execution.status);
     } catch (error) {
       if (id !== this.id()) return true;
       const apiError = asApiError(error);
@@ -84,4 +217,8 @@ export class ExecutionPage {
       return apiError.statusCode >= 400 && apiError.statusCode < 500;
     }
   }
+}
+
+function uniqueSteps(nodes: NodeRunView[]): { id: string }[] {
+  return [...new Set(nodes.flatMap((n) => n.steps.map((s) => s.id)))].map((id) => ({ id }));
 }

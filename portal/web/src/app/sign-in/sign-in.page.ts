@@ -78,6 +78,6 @@ export class SignInPage implements OnInit {
   /** Only a path inside the portal is followed; anything else lands on the runbook list. */
   private safeReturnUrl(): string {
     const url = this.returnUrl();
-    return url && url.startsWith('/') && !url.startsWith('//') ? url : '/runbooks';
+    return url && url.startsWith('/') && !url.startsWith('//') ? url : '/';
   }
 }

@@ -1,0 +1,199 @@
+/**
+ * The portal UI end to end, in real headless Chromium (Debian's, driven by playwright-core) against a portal the
+ * test starts on its own database: sign in, run demo.hello and watch its live log, find it in Executions and
+ * Audit, export the audit log; an operator sees neither Audit nor Admin. Screenshots of the main pages go to
+ * portal/web/e2e/screenshots/ (not committed).
+ */
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+// The end-to-end test drives the whole product, so it starts the portal with the API's own test harness.
+// eslint-disable-next-line @nx/enforce-module-boundaries
+import { ADMIN_PASSWORD, createTestEnv, destroyTestEnv, Portal, startPortal, TestEnv } from '../../api/test/harness';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const WEB_DIR = join(ROOT, 'dist', 'portal', 'web', 'browser');
+const SCREENSHOTS = join(__dirname, 'screenshots');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const OPERATOR = { username: 'olga', password: 'operator-password-1' };
+const BIG_LOG_LINES = 100_000;
+
+/** The shipped runbooks plus one that writes a long, coloured log. */
+function runbooksWithBigLog(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'baton-ui-runbooks-'));
+  cpSync(join(ROOT, 'runbooks'), dir, { recursive: true });
+  writeFileSync(
+    join(dir, 'big-log.yaml'),
+    [
+      'apiVersion: baton/v1',
+      'kind: Runbook',
+      'id: e2e.big-log',
+      'title: Big log',
+      'targets: { local: true }',
+      'steps:',
+      '  - id: write',
+      `    run: awk 'BEGIN { for (i = 1; i <= ${BIG_LOG_LINES}; i++) printf "\\033[32mline %d\\033[0m ok\\n", i }'`,
+      '',
+    ].join('\n'),
+  );
+  return dir;
+}
+
+jest.setTimeout(120_000);
+
+let env: TestEnv;
+let portal: Portal;
+let browser: Browser;
+let runbooksDir: string;
+
+/**
+ * The UI as the sources say now: `nx run web:build` takes about 20 s on a fresh clone and a moment when Nx's cache
+ * already holds this build. BATON_E2E_SKIP_BUILD=1 uses dist/ as it is.
+ */
+function ensureBuiltUi(): void {
+  if (process.env.BATON_E2E_SKIP_BUILD === '1' && existsSync(join(WEB_DIR, 'index.html'))) return;
+  execFileSync(process.execPath, [require.resolve('nx/bin/nx'), 'run', 'web:build'], { cwd: ROOT, stdio: 'pipe' });
+  if (!existsSync(join(WEB_DIR, 'index.html'))) throw new Error(`the UI build left no ${WEB_DIR}/index.html`);
+}
+
+async function signIn(page: Page, username: string, password: string): Promise<void> {
+  await page.goto(`${portal.url}/`);
+  await page.getByLabel('Username').fill(username);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('heading', { name: 'Catalog' }).waitFor();
+}
+
+async function newPage(): Promise<Page> {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+  return context.newPage();
+}
+
+beforeAll(async () => {
+  ensureBuiltUi();
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  runbooksDir = runbooksWithBigLog();
+  env = await createTestEnv(runbooksDir);
+  portal = await startPortal(env, { BATON_WEB_DIR: WEB_DIR });
+  const created = await portal.request('POST', '/api/v1/users', { ...OPERATOR, roles: [{ role: 'viewer' }, { role: 'operator' }] });
+  if (created.status !== 201) throw new Error(`could not create the operator: ${created.text}`);
+  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
+});
+
+afterAll(async () => {
+  await browser?.close();
+  await portal?.close();
+  if (env) await destroyTestEnv(env);
+  if (runbooksDir) rmSync(runbooksDir, { recursive: true, force: true });
+});
+
+describe('portal UI', () => {
+  it('runs demo.hello from the catalog, streams its log, and shows it in Executions and Audit', async () => {
+    const page = await newPage();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const name of ['Catalog', 'Executions', 'Nodes', 'Audit', 'Admin']) await nav.getByRole('link', { name }).waitFor();
+    await page.getByRole('link', { name: 'Say hello' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'catalog.png') });
+
+    await page.getByLabel('Search runbooks').fill('hello');
+    await page.getByRole('link', { name: 'Say hello' }).click();
+    await page.getByRole('heading', { name: 'Say hello' }).waitFor();
+
+    // The form judges the value with the API's own rules before anything is sent.
+    const name = page.getByLabel('name', { exact: false }).first();
+    await name.fill('not ok!');
+    await name.blur();
+    await page.getByText('must match ^[A-Za-z0-9 _.-]{1,64}$').waitFor();
+    await name.fill('Baton UI');
+    await page.screenshot({ path: join(SCREENSHOTS, 'runbook.png') });
+    await page.getByRole('button', { name: 'Run' }).click();
+
+    await page.waitForURL(/\/executions\/[0-9a-f-]{36}$/);
+    const executionId = page.url().split('/').pop()!;
+    await page.getByRole('log', { name: 'Execution log' }).getByText('hello, Baton UI').waitFor();
+    await page.getByText('Ended (succeeded)').waitFor();
+    await page.getByRole('status').filter({ hasText: 'succeeded' }).first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'execution.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Use dark theme' }).click();
+    expect(await page.evaluate(() => document.documentElement.dataset['theme'])).toBe('dark');
+    await page.screenshot({ path: join(SCREENSHOTS, 'execution-dark.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Use light theme' }).click();
+
+    await nav.getByRole('link', { name: 'Executions' }).click();
+    await page.getByRole('heading', { name: 'Executions' }).waitFor();
+    await page.locator(`a[href="/executions/${executionId}"]`).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'executions.png') });
+
+    await nav.getByRole('link', { name: 'Nodes' }).click();
+    await page.getByRole('cell', { name: 'local', exact: true }).first().waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'nodes.png') });
+
+    await nav.getByRole('link', { name: 'Audit' }).click();
+    await page.getByText(/Chain verified/).waitFor();
+    await page.getByLabel('Target').fill(`execution:${executionId}`);
+    await page.getByRole('button', { name: 'Search' }).click();
+    await page.getByRole('cell', { name: 'execution.started' }).waitFor();
+    await page.getByRole('cell', { name: 'execution.finished' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'audit.png') });
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.getByRole('button', { name: 'Export CSV' }).click()]);
+    expect(download.suggestedFilename()).toMatch(/^baton-audit-.*\.csv$/);
+    const csv = readFileSync((await download.path())!, 'utf8');
+    expect(csv).toContain(`execution:${executionId}`);
+    expect(csv).toContain('execution.started');
+    expect(csv).not.toContain('auth.login'); // the export follows the filters in force
+
+    await nav.getByRole('link', { name: 'Admin' }).click();
+    await page.getByRole('heading', { name: 'Users and roles' }).waitFor();
+    await page.getByRole('cell', { name: OPERATOR.username, exact: true }).waitFor();
+    await page.getByLabel('Token name').fill('ci script');
+    await page.getByRole('button', { name: 'Create token' }).click();
+    await page.getByText('Copy this token now').waitFor();
+    expect(await page.getByLabel('New API token', { exact: true }).textContent()).toMatch(/^bt_/);
+    await page.getByRole('button', { name: 'Revoke token ci script' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'admin.png'), fullPage: true });
+    await page.context().close();
+  });
+
+  it('keeps a 100,000-line log in a virtual list: few rows in the page, the last line reachable', async () => {
+    const id = await portal.run('e2e.big-log', {});
+    await portal.waitForEnd(id, 60_000);
+    const page = await newPage();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.goto(`${portal.url}/executions/${id}`);
+    await page.getByText(`${BIG_LOG_LINES} lines`).waitFor({ timeout: 60_000 });
+    const log = page.getByRole('log', { name: 'Execution log' });
+    // Following: the view ends at the last line, coloured by its ANSI codes, without 100,000 rows in the DOM.
+    await log.getByText(`line ${BIG_LOG_LINES} ok`).waitFor();
+    expect(await log.locator('.log-line').count()).toBeLessThan(200);
+    const colour = await log.getByText(`line ${BIG_LOG_LINES}`, { exact: true }).evaluate((e) => getComputedStyle(e).color);
+    expect(colour).not.toBe(await log.evaluate((e) => getComputedStyle(e).color));
+
+    await page.getByLabel('Search log').fill('line 4242 ');
+    await log.getByText('line 4242', { exact: true }).waitFor();
+    await page.getByText(`1 of ${BIG_LOG_LINES} lines`).waitFor();
+    await page.context().close();
+  });
+
+  it('shows an operator neither Audit nor Admin, and no admin page by address', async () => {
+    const page = await newPage();
+    await signIn(page, OPERATOR.username, OPERATOR.password);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    await nav.getByRole('link', { name: 'Executions' }).waitFor();
+    expect(await nav.getByRole('link', { name: 'Audit' }).count()).toBe(0);
+    expect(await nav.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+
+    await page.goto(`${portal.url}/admin`);
+    await page.getByRole('heading', { name: 'Catalog' }).waitFor();
+    expect(await page.getByRole('heading', { name: 'Users and roles' }).count()).toBe(0);
+
+    // A runbook only admins may run: Run is disabled, and says why.
+    await page.goto(`${portal.url}/runbooks/demo.admin-only`);
+    await page.getByText('Only admins may run this runbook.').waitFor();
+    expect(await page.getByRole('button', { name: 'Run' }).isDisabled()).toBe(true);
+    await page.context().close();
+  });
+});

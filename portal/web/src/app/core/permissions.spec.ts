@@ -1,0 +1,42 @@
+import { canCancel, canReadAudit, formatRoleGrants, isAdmin, parseRoleGrants, whyCannotRun, type Principal } from './permissions';
+
+const user = (username: string, ...roles: Principal['roles']): Principal => ({ username, roles });
+
+describe('UI permissions (mirror of the API rules)', () => {
+  const hello = { id: 'demo.hello', access: { run: ['operator'], view: ['viewer'] } };
+  const adminOnly = { id: 'demo.admin-only', access: { run: [], view: ['viewer'] } };
+
+  it('lets operators run what access.run allows, admins everything, and says why not otherwise', () => {
+    expect(whyCannotRun(user('o', { role: 'operator' }), hello)).toBeNull();
+    expect(whyCannotRun(user('a', { role: 'admin' }), adminOnly)).toBeNull();
+    expect(whyCannotRun(user('o', { role: 'operator' }), adminOnly)).toBe('Only admins may run this runbook.');
+    expect(whyCannotRun(user('e', { role: 'editor' }), hello)).toMatch(/operator/);
+    expect(whyCannotRun(user('v', { role: 'viewer' }), { id: 'web.x' })).toMatch(/do not allow/);
+    expect(whyCannotRun(user('o', { role: 'operator', namespace: 'web' }), hello)).not.toBeNull();
+    expect(whyCannotRun(user('o', { role: 'operator', namespace: 'demo' }), hello)).toBeNull();
+  });
+
+  it('lets operators cancel their own runs and admins anyone’s', () => {
+    const run = { runbook: 'demo.hello', actor: 'olga' };
+    expect(canCancel(user('olga', { role: 'operator' }), run)).toBe(true);
+    expect(canCancel(user('oscar', { role: 'operator' }), run)).toBe(false);
+    expect(canCancel(user('olga', { role: 'viewer' }), run)).toBe(false);
+    expect(canCancel(user('root', { role: 'admin' }), run)).toBe(true);
+  });
+
+  it('shows Audit to global auditors and admins, Admin to global admins only', () => {
+    expect(canReadAudit(user('a', { role: 'auditor' }))).toBe(true);
+    expect(canReadAudit(user('a', { role: 'auditor', namespace: 'web' }))).toBe(false);
+    expect(canReadAudit(user('o', { role: 'operator' }))).toBe(false);
+    expect(isAdmin(user('a', { role: 'auditor' }))).toBe(false);
+    expect(isAdmin(user('r', { role: 'admin' }))).toBe(true);
+  });
+
+  it('reads and writes role grants as "role" or "role:namespace"', () => {
+    expect(parseRoleGrants('operator, viewer:web')).toEqual({ grants: [{ role: 'operator' }, { role: 'viewer', namespace: 'web' }] });
+    expect(parseRoleGrants('')).toEqual({ grants: [] });
+    expect(parseRoleGrants('root')).toEqual({ error: expect.stringMatching(/"root" is not a role/) });
+    expect(parseRoleGrants('viewer:')).toEqual({ error: expect.stringMatching(/role:namespace/) });
+    expect(formatRoleGrants([{ role: 'operator' }, { role: 'viewer', namespace: 'web' }])).toBe('operator, viewer:web');
+  });
+});

@@ -1,0 +1,61 @@
+/** Executions as the API returns them (`GET /executions`, `GET /executions/:id`). */
+
+export const EXECUTION_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+
+export interface Trigger {
+  type: string;
+  user?: string;
+  token?: string;
+  job?: string;
+  hook?: string;
+  [key: string]: unknown;
+}
+
+export interface ExecutionSummary {
+  id: string;
+  status: string;
+  reason?: string;
+  runbook: string;
+  runbookVersion: string;
+  trigger: Trigger;
+  actor: string;
+  params: Record<string, unknown>;
+  targets?: unknown;
+  createdAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface StepRunView {
+  id: string;
+  status: string;
+  exitCode: number | null;
+  attempts: number;
+  outputs: Record<string, string>;
+  error?: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+}
+
+export interface NodeRunView {
+  node: string;
+  executor: string;
+  status: string;
+  reason?: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  steps: StepRunView[];
+}
+
+export interface ExecutionDetail extends ExecutionSummary {
+  nodes: NodeRunView[];
+}
+
+/** The trigger in words: `user alice`, `token 3f2 (alice)`, `schedule nightly`. */
+export function describeTrigger(trigger: Trigger | undefined): string {
+  if (!trigger) return '—';
+  if (trigger.type === 'user') return `user ${trigger.user ?? ''}`.trim();
+  if (trigger.type === 'token') return `API token ${trigger.token ?? ''}${trigger.user ? ` (${trigger.user})` : ''}`;
+  const name = trigger['job'] ?? trigger['hook'] ?? trigger['name'] ?? '';
+  return `${trigger.type} ${String(name)}`.trim();
+}

@@ -1,0 +1,23 @@
+/**
+ * The top bar's pages, in order, each with who may see its link. A page added later (Jobs, Alerts, Pools) is one
+ * more entry here plus its route in app.routes.ts.
+ */
+import { Principal, canReadAudit, isAdmin } from './core/permissions';
+
+export interface NavEntry {
+  label: string;
+  path: string;
+  /** Match only the exact path (the catalog at `/`), not everything below it. */
+  isExact?: boolean;
+  isVisibleTo(me: Principal): boolean;
+}
+
+const everyone = () => true;
+
+export const NAV_ENTRIES: NavEntry[] = [
+  { label: 'Catalog', path: '/', isExact: true, isVisibleTo: everyone },
+  { label: 'Executions', path: '/executions', isVisibleTo: everyone },
+  { label: 'Nodes', path: '/nodes', isVisibleTo: everyone },
+  { label: 'Audit', path: '/audit', isVisibleTo: canReadAudit },
+  { label: 'Admin', path: '/admin', isVisibleTo: isAdmin },
+];
