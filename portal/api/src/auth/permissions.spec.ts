@@ -42,6 +42,14 @@ describe('permissions', () => {
       expect(canRunRunbook(who({ role: 'operator', namespace: 'db' }), open)).toBe(false);
     });
 
+    it('lets a role that includes a listed one in: editors run what operators may, operators see what viewers may', () => {
+      const forOperators = { id: 'demo.hello', access: { run: ['operator'], view: ['viewer'] } };
+      expect(canRunRunbook(who({ role: 'editor' }), forOperators)).toBe(true);
+      expect(canViewRunbook(who({ role: 'operator' }), forOperators)).toBe(true);
+      expect(canRunRunbook(who({ role: 'viewer' }), forOperators)).toBe(false);
+      expect(canRunRunbook(who({ role: 'operator' }), { id: 'web.x', access: { run: ['root'] } })).toBe(false);
+    });
+
     it('leaves access.run: [] to admins alone', () => {
       expect(canRunRunbook(who({ role: 'operator' }), adminOnly)).toBe(false);
       expect(canRunRunbook(who({ role: 'editor' }), adminOnly)).toBe(false);

@@ -4,7 +4,8 @@
  *
  * A grant is global or limited to a namespace (the part of a resource id before the dot). Namespaced
  * permissions (runbooks, executions) are checked against the resource's namespace; the others need a global grant.
- * A runbook's `access` narrows this further: `access.view` / `access.run` list the roles that may see / run it.
+ * A runbook's `access` narrows this further: `access.view` / `access.run` list the roles that may see / run it;
+ * a role also satisfies an entry naming a lesser role (`run: [operator]` lets editors run too).
  */
 import { SetMetadata } from '@nestjs/common';
 
@@ -114,26 +115,32 @@ export function seesEveryRunbook(principal: Principal): boolean {
   return rolesIn(principal, undefined).some((r) => SEES_ALL.has(r));
 }
 
+/** Whether a role holds every permission of another: editor includes operator includes viewer; admin includes all. */
+export function includesRole(role: Role, other: Role): boolean {
+  return [...ROLE_PERMISSIONS[other]].every((p) => ROLE_PERMISSIONS[role].has(p));
+}
+
+/** Whether a role satisfies a runbook `access` list: absent means no narrowing; unknown names match nobody. */
+function isAllowedBy(role: Role, allowed: string[] | undefined): boolean {
+  return !allowed || allowed.some((entry) => (ROLES as readonly string[]).includes(entry) && includesRole(role, entry as Role));
+}
+
 /** May the caller see this runbook (and its executions)? Runbooks one may not see are absent from lists and 404. */
 export function canViewRunbook(principal: Principal, runbook: RunbookAccess): boolean {
   const roles = rolesIn(principal, namespaceOf(runbook.id));
   if (roles.some((r) => SEES_ALL.has(r))) return true;
-  const allowed = runbook.access?.view;
-  return roles.some((role) => ROLE_PERMISSIONS[role].has('runbooks:read') && (!allowed || allowed.includes(role)));
+  return roles.some((role) => ROLE_PERMISSIONS[role].has('runbooks:read') && isAllowedBy(role, runbook.access?.view));
 }
 
 /** May the caller run this runbook? `access.run: []` leaves it to admins alone. */
 export function canRunRunbook(principal: Principal, runbook: RunbookAccess): boolean {
   const roles = rolesIn(principal, namespaceOf(runbook.id));
   if (roles.includes('admin')) return true;
-  const allowed = runbook.access?.run;
-  return roles.some((role) => ROLE_PERMISSIONS[role].has('runbooks:run') && (!allowed || allowed.includes(role)));
+  return roles.some((role) => ROLE_PERMISSIONS[role].has('runbooks:run') && isAllowedBy(role, runbook.access?.run));
 }
 
 /** Roles a caller may hand to an API token: each no more than one the caller holds in the same scope or wider. */
 export function isSubsetOf(wanted: RoleGrant[], held: RoleGrant[]): boolean {
-  const covers = (h: RoleGrant, w: RoleGrant) =>
-    (h.namespace === undefined || h.namespace === w.namespace) &&
-    [...ROLE_PERMISSIONS[w.role]].every((p) => ROLE_PERMISSIONS[h.role].has(p));
+  const covers = (h: RoleGrant, w: RoleGrant) => (h.namespace === undefined || h.namespace === w.namespace) && includesRole(h.role, w.role);
   return wanted.every((w) => held.some((h) => covers(h, w)));
 }

@@ -10,7 +10,9 @@ describe('UI permissions (mirror of the API rules)', () => {
     expect(whyCannotRun(user('o', { role: 'operator' }), hello)).toBeNull();
     expect(whyCannotRun(user('a', { role: 'admin' }), adminOnly)).toBeNull();
     expect(whyCannotRun(user('o', { role: 'operator' }), adminOnly)).toBe('Only admins may run this runbook.');
-    expect(whyCannotRun(user('e', { role: 'editor' }), hello)).toMatch(/operator/);
+    // Editors include operators: `run: [operator]` admits them, as on the server.
+    expect(whyCannotRun(user('e', { role: 'editor' }), hello)).toBeNull();
+    expect(whyCannotRun(user('o', { role: 'operator' }), { id: 'demo.x', access: { run: ['editor'] } })).toMatch(/editor/);
     expect(whyCannotRun(user('v', { role: 'viewer' }), { id: 'web.x' })).toMatch(/do not allow/);
     expect(whyCannotRun(user('o', { role: 'operator', namespace: 'web' }), hello)).not.toBeNull();
     expect(whyCannotRun(user('o', { role: 'operator', namespace: 'demo' }), hello)).toBeNull();

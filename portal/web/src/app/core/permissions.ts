@@ -25,6 +25,18 @@ export interface RunbookAccess {
 }
 
 const RUNNERS: ReadonlySet<Role> = new Set(['operator', 'editor', 'admin']);
+/** The roles each role includes (holds every permission of), as on the server: `run: [operator]` admits editors. */
+const INCLUDES: Record<Role, readonly Role[]> = {
+  viewer: ['viewer'],
+  operator: ['viewer', 'operator'],
+  editor: ['viewer', 'operator', 'editor'],
+  auditor: ['viewer', 'auditor'],
+  admin: ROLES,
+};
+
+function isAllowedBy(role: Role, allowed: string[] | undefined): boolean {
+  return !allowed || allowed.some((entry) => (INCLUDES[role] as readonly string[]).includes(entry));
+}
 
 export function namespaceOf(resourceId: string): string {
   return resourceId.split('.')[0];
@@ -49,7 +61,7 @@ export function whyCannotRun(principal: Principal, runbook: RunbookAccess): stri
   const roles = rolesIn(principal, namespaceOf(runbook.id));
   if (roles.includes('admin')) return null;
   const allowed = runbook.access?.run;
-  if (roles.some((role) => RUNNERS.has(role) && (!allowed || allowed.includes(role)))) return null;
+  if (roles.some((role) => RUNNERS.has(role) && isAllowedBy(role, allowed))) return null;
   if (allowed && allowed.length === 0) return 'Only admins may run this runbook.';
   if (allowed) return `Only these roles may run this runbook: ${allowed.join(', ')} (and admins).`;
   return 'Your roles do not allow running runbooks here; an operator, editor or admin may.';
