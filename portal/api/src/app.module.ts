@@ -23,7 +23,8 @@ export class AppModule {
             level: config.logLevel,
             autoLogging: false,
             // Secrets and tokens never reach the log.
-            redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.accessToken'],
+            redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.accessToken', '*.refreshToken', '*.token'],
+            serializers: { req: withoutUrlCredentials },
           },
         }),
         CoreModule.register(config),
@@ -38,4 +39,14 @@ export class AppModule {
       ],
     };
   }
+}
+
+/**
+ * The live log stream takes its access token in the query string (EventSource cannot send headers), and the
+ * single sign-on callback carries a code and state: keep them out of logged URLs.
+ */
+function withoutUrlCredentials(req: { url?: string; query?: Record<string, unknown>; params?: Record<string, unknown> }) {
+  const hide = (text: string) => text.replace(/([?&](?:access_token|code|state)=)[^&]*/g, '$1[Redacted]');
+  const { query: _query, params: _params, ...rest } = req;
+  return { ...rest, url: req.url ? hide(req.url) : req.url };
 }
