@@ -18,6 +18,7 @@ export const NAV_ENTRIES: NavEntry[] = [
   { label: 'Catalog', path: '/', isExact: true, isVisibleTo: everyone },
   { label: 'Executions', path: '/executions', isVisibleTo: everyone },
   { label: 'Nodes', path: '/nodes', isVisibleTo: everyone },
+  { label: 'Alerts', path: '/alerts', isVisibleTo: everyone },
   { label: 'Audit', path: '/audit', isVisibleTo: canReadAudit },
   { label: 'Admin', path: '/admin', isVisibleTo: isAdmin },
 ];
