@@ -164,7 +164,7 @@ const DELIVERIES_SHOWN = 50;
       <div class="page-head">
         <h2 id="deliveries-heading">Recent deliveries{{ selected() ? ' to ' + selected() : '' }}</h2>
         @if (selected()) {
-          <button type="button" class="small quiet" (click)="loadDeliveries()">Refresh deliveries</button>
+          <button type="button" class="small quiet" (click)="refresh()">Refresh</button>
         }
       </div>
       @if (!selected()) {
@@ -398,6 +398,11 @@ export class AlertsPage {
     this.selected.set(name);
     this.deliveries.set([]);
     void this.loadDeliveries();
+  }
+
+  /** Deliveries, and the rules' breakers they may have moved. */
+  protected refresh(): void {
+    void this.reload();
   }
 
   protected async loadDeliveries(): Promise<void> {
