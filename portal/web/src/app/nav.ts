@@ -1,5 +1,5 @@
 /**
- * The top bar's pages, in order, each with who may see its link. A page added later (Jobs, Alerts, Pools) is one
+ * The top bar's pages, in order, each with who may see its link. A page added later (Jobs, Pools) is one
  * more entry here plus its route in app.routes.ts.
  */
 import { Principal, canReadAudit, isAdmin } from './core/permissions';
