@@ -1,7 +1,8 @@
 /**
  * The portal UI end to end, in real headless Chromium (Debian's, driven by playwright-core) against a portal the
  * test starts on its own database: sign in, run demo.hello and watch its live log, find it in Executions and
- * Audit, export the audit log; an operator sees neither Audit nor Admin. Screenshots of the main pages go to
+ * Audit, export the audit log; create an Alertmanager hook and see what a delivery to it caused; an operator sees
+ * neither Audit nor Admin. Screenshots of the main pages go to
  * portal/web/e2e/screenshots/ (not committed).
  */
 import { execFileSync } from 'node:child_process';
@@ -94,7 +95,7 @@ describe('portal UI', () => {
     const page = await newPage();
     await signIn(page, 'admin', ADMIN_PASSWORD);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    for (const name of ['Catalog', 'Executions', 'Nodes', 'Audit', 'Admin']) await nav.getByRole('link', { name }).waitFor();
+    for (const name of ['Catalog', 'Executions', 'Nodes', 'Alerts', 'Audit', 'Admin']) await nav.getByRole('link', { name }).waitFor();
     await page.getByRole('link', { name: 'Say hello' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'catalog.png') });
 
@@ -178,6 +179,67 @@ describe('portal UI', () => {
     await page.context().close();
   });
 
+  it('creates an Alertmanager hook, shows its token once, and lists a delivery with what it caused', async () => {
+    const page = await newPage();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Alerts' }).click();
+    await page.getByRole('heading', { name: 'Alert rules' }).waitFor();
+    await page.getByRole('button', { name: 'Reset breaker of ops.service-down' }).waitFor();
+
+    await page.getByLabel('Hook name').fill('e2e-alertmanager');
+    await page.getByRole('button', { name: 'Create hook' }).click();
+    await page.getByText('Copy this token now').waitFor();
+    const token = (await page.getByLabel('New hook token', { exact: true }).textContent())!.trim();
+    expect(token).toMatch(/^bh_/);
+    expect(await page.getByLabel('Alertmanager receiver').textContent()).toContain('/api/v1/hooks/alertmanager/e2e-alertmanager');
+
+    // Alertmanager's webhook payload (version 4): one alert the shipped rule remediates, one no rule matches.
+    const alert = (labels: Record<string, string>, fingerprint: string) => ({
+      status: 'firing',
+      labels,
+      annotations: {},
+      startsAt: new Date().toISOString(),
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus/graph',
+      fingerprint,
+    });
+    const payload = {
+      version: '4',
+      groupKey: '{}:{alertname="ServiceDown"}',
+      truncatedAlerts: 0,
+      status: 'firing',
+      receiver: 'baton',
+      groupLabels: {},
+      commonLabels: {},
+      commonAnnotations: {},
+      externalURL: 'http://alertmanager:9093',
+      alerts: [
+        alert({ alertname: 'ServiceDown', severity: 'critical', service: 'nginx', instance: 'local:9100' }, 'e2e-service-down'),
+        alert({ alertname: 'DiskFull', instance: 'local:9100' }, 'e2e-disk-full'),
+      ],
+    };
+    const answer = await fetch(`${portal.url}/api/v1/hooks/alertmanager/e2e-alertmanager`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(payload),
+    });
+    expect(answer.status).toBe(202);
+
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    await page.getByText('DiskFull (firing)').waitFor();
+    await page.getByText('no rule matched').waitFor();
+    await page.getByText('started a remediation (rule ops.service-down)').waitFor();
+    await page.getByRole('link', { name: /^execution [0-9a-f]{8}$/ }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'alerts.png'), fullPage: true });
+
+    // Shown once: the page opened again lists the hook, never its token.
+    await page.reload();
+    await page.getByRole('cell', { name: 'e2e-alertmanager', exact: true }).waitFor();
+    expect(await page.getByText('Copy this token now').count()).toBe(0);
+    expect(await page.getByText(token).count()).toBe(0);
+    await page.context().close();
+  });
+
   it('shows an operator neither Audit nor Admin, and no admin page by address', async () => {
     const page = await newPage();
     await signIn(page, OPERATOR.username, OPERATOR.password);
@@ -185,6 +247,13 @@ describe('portal UI', () => {
     await nav.getByRole('link', { name: 'Executions' }).waitFor();
     expect(await nav.getByRole('link', { name: 'Audit' }).count()).toBe(0);
     expect(await nav.getByRole('link', { name: 'Admin' }).count()).toBe(0);
+
+    // Alerts are for everyone to read; hooks and breakers are an admin's.
+    await nav.getByRole('link', { name: 'Alerts' }).click();
+    await page.getByRole('heading', { name: 'Alert rules' }).waitFor();
+    await page.getByText('Only admins create and delete hooks.').waitFor();
+    expect(await page.getByRole('button', { name: 'Create hook' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: /^Reset breaker/ }).count()).toBe(0);
 
     await page.goto(`${portal.url}/admin`);
     await page.getByRole('heading', { name: 'Catalog' }).waitFor();

@@ -42,6 +42,11 @@ export const routes: Routes = [
         loadComponent: () => import('./nodes/nodes.page').then((m) => m.NodesPage),
       },
       {
+        path: 'alerts',
+        title: 'Alerts · Baton',
+        loadComponent: () => import('./alerts/alerts.page').then((m) => m.AlertsPage),
+      },
+      {
         path: 'audit',
         title: 'Audit · Baton',
         canActivate: [requirePrincipal(canReadAudit)],

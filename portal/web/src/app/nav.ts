@@ -1,5 +1,5 @@
 /**
- * The top bar's pages, in order, each with who may see its link. A page added later (Jobs, Alerts, Pools) is one
+ * The top bar's pages, in order, each with who may see its link. A page added later (Jobs, Pools) is one
  * more entry here plus its route in app.routes.ts.
  */
 import { Principal, canReadAudit, isAdmin } from './core/permissions';
@@ -18,6 +18,7 @@ export const NAV_ENTRIES: NavEntry[] = [
   { label: 'Catalog', path: '/', isExact: true, isVisibleTo: everyone },
   { label: 'Executions', path: '/executions', isVisibleTo: everyone },
   { label: 'Nodes', path: '/nodes', isVisibleTo: everyone },
+  { label: 'Alerts', path: '/alerts', isVisibleTo: everyone },
   { label: 'Audit', path: '/audit', isVisibleTo: canReadAudit },
   { label: 'Admin', path: '/admin', isVisibleTo: isAdmin },
 ];
