@@ -109,8 +109,6 @@ class AlertmanagerProcess {
 }
 
 const inAnHour = () => new Date(Date.now() + 3_600_000);
-const aMomentAgo = () => new Date(Date.now() - 1000);
-
 interface Outcome {
   fingerprint: string;
   status: string;
@@ -228,7 +226,8 @@ describe('alert-webhook remediation', () => {
     expect(logs.text).toContain('restarting nginx (nginx is down)');
 
     // Resolved: onResolved runs once, however often the resolution is delivered.
-    await alertmanager.post(labels, startsAt, aMomentAgo(), { summary: 'nginx is down' });
+    await sleep(Math.max(0, startsAt.getTime() + 1100 - Date.now()));
+    await alertmanager.post(labels, startsAt, new Date(Date.now() - 50), { summary: 'nginx is down' });
     const cleanup = await waitFor('the onResolved run', async () => {
       const found = await executionsOf('hooks.cleanup', rule);
       return found.length > 0 && found;
@@ -266,7 +265,9 @@ describe('alert-webhook remediation', () => {
       const outcome = await waitFor(`episode ${episode + 1} handled`, () => resultOf(startsAt));
       results.push(outcome.result);
       if (episode < 2) {
-        await alertmanager.post(labels, startsAt, aMomentAgo());
+        // A resolution must end after the alert started (Alertmanager refuses otherwise): let a moment pass first.
+        await sleep(Math.max(0, startsAt.getTime() + 1100 - Date.now()));
+        await alertmanager.post(labels, startsAt, new Date(Date.now() - 50));
         await waitFor(
           `episode ${episode + 1} resolved`,
           async () => (await outcomesFor('am', rule)).filter((o) => o.status === 'resolved').length > episode,
