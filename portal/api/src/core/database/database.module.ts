@@ -12,6 +12,7 @@ import { InitialSchema1763884800000 } from './migrations/1763884800000-initial-s
 import { AccessControl1763971100000 } from './migrations/1763971100000-access-control';
 import { AuditLog1763971200000 } from './migrations/1763971200000-audit-log';
 import { Secrets1763971300000 } from './migrations/1763971300000-secrets';
+import { Jobs1763971400000 } from './migrations/1763971400000-jobs';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
 import { User } from '../../auth/user.entity';
@@ -19,6 +20,7 @@ import { ApiToken, LoginFailure, RefreshToken } from '../../auth/token.entity';
 import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
 import { AuditEvent } from '../../audit/audit-event.entity';
 import { Secret } from '../../secrets/secret.entity';
+import { JobFire, JobRecord } from '../../jobs/job.entity';
 
 export const ENTITIES = [
   Setting,
@@ -35,8 +37,16 @@ export const ENTITIES = [
   NodeEventRow,
   Secret,
   AuditEvent,
+  JobRecord,
+  JobFire,
 ];
-export const MIGRATIONS = [InitialSchema1763884800000, AccessControl1763971100000, AuditLog1763971200000, Secrets1763971300000];
+export const MIGRATIONS = [
+  InitialSchema1763884800000,
+  AccessControl1763971100000,
+  AuditLog1763971200000,
+  Secrets1763971300000,
+  Jobs1763971400000,
+];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
 
