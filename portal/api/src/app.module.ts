@@ -7,6 +7,7 @@ import { BatonConfig } from './core/config';
 import { CoreModule } from './core/core.module';
 import { DispatchModule } from './dispatch/dispatch.module';
 import { ExecutionsModule } from './executions/executions.module';
+import { JobsModule } from './jobs/jobs.module';
 import { NodesModule } from './nodes/nodes.module';
 import { RunbooksModule } from './runbooks/runbooks.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -33,6 +34,7 @@ export class AppModule {
         ExecutionsModule,
         DispatchModule,
         AuditModule,
+        JobsModule,
       ],
     };
   }
