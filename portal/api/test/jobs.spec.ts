@@ -44,6 +44,7 @@ describe('scheduled jobs', () => {
   let env: TestEnv;
   let a: Portal;
   let b: Portal;
+  let isAClosed = false;
 
   beforeAll(async () => {
     env = await createTestEnv(RUNBOOKS);
@@ -52,7 +53,7 @@ describe('scheduled jobs', () => {
   });
 
   afterAll(async () => {
-    await a?.close().catch(() => undefined);
+    if (!isAClosed) await a?.close();
     await b?.close();
     if (env) await destroyTestEnv(env);
   });
@@ -112,6 +113,7 @@ describe('scheduled jobs', () => {
     await sleep(4000);
     const closedAt = new Date();
     await a.close();
+    isAClosed = true;
     await sleep(4000);
     const until = new Date();
     expect((await b.request('PATCH', '/api/v1/jobs/jobs.tick', { enabled: false })).status).toBe(200);

@@ -12,6 +12,10 @@
  * Fire times missed while no replica ran (found when a job enters a replica's schedule, from the job's last claim)
  * follow the job's `misfire`: `skip` records one skipped fire standing for them all, `runOnce` runs once for them
  * all. That fire is claimed like any other, so replicas starting together handle it once.
+ *
+ * Why one loop rather than a CronJob per job (@nestjs/schedule): jobs due in the same second are claimed in one
+ * statement instead of one round trip each, and the fire time claimed is the one computed, not "whenever the timer
+ * ran". (@nestjs/schedule 12 is also published as an ES module only, which our CommonJS build cannot import.)
  */
 import { HttpException, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -133,7 +137,9 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
       return;
     }
     this.syncing = this.sync(isForced)
-      .catch((err) => this.logger.error({ err }, 'could not read the jobs'))
+      .catch((err) => {
+        if (!this.isStopped) this.logger.error({ err }, 'could not read the jobs');
+      })
       .finally(() => {
         this.syncing = undefined;
         if (this.isSyncRequested) {
