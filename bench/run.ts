@@ -3,7 +3,8 @@
  * fan-out of one step to a swarm of 200 agents, and the audit log (cost of recording an event, export rate), on
  * the real NATS and PostgreSQL. Prints a table and writes bench/results/latest.json.
  *
- * `npm run bench -- audit` (or `dispatch`) runs one part; the figures of the other parts in latest.json are kept.
+ * `npm run bench -- audit` (or `dispatch`, `jobs`) runs one part; the figures of the other parts in latest.json are kept.
+ * `jobs` measures scheduler lateness with 1,000 jobs spread over each minute (see bench/jobs.ts).
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,13 +13,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ExecutionsService } from '../portal/api/src/executions/executions.service';
 import { measureAudit } from './audit';
+import { measureJobs } from './jobs';
 import { createTestEnv, destroyTestEnv, startPortal, type Portal, type TestEnv } from '../portal/api/test/harness';
 
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 300);
 const FANOUT_NODES = Number(process.env.BENCH_FANOUT_NODES ?? 200);
 const ROOT = join(__dirname, '..');
 
-const PARTS = ['dispatch', 'audit'] as const;
+const PARTS = ['dispatch', 'audit', 'jobs'] as const;
 const RESULTS_FILE = join(__dirname, 'results', 'latest.json');
 
 async function main(): Promise<void> {
@@ -31,6 +33,7 @@ async function main(): Promise<void> {
   results.machine = { cpus: cpus().length, node: process.version };
   if (parts.includes('dispatch')) Object.assign(results, await benchDispatch());
   if (parts.includes('audit')) Object.assign(results, await benchAudit());
+  if (parts.includes('jobs')) Object.assign(results, await benchJobs());
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
 }
@@ -75,6 +78,27 @@ async function benchAudit() {
       'audit verify (events/s)': audit.verifyEventsPerSec,
     });
     return { audit };
+  } finally {
+    await portal.close();
+    await destroyTestEnv(env);
+  }
+}
+
+async function benchJobs() {
+  const env = await createTestEnv(join(__dirname, 'runbooks'));
+  const portal = await startPortal(env, { BATON_LOG_LEVEL: 'error' });
+  try {
+    const jobs = await measureJobs(portal, env);
+    console.table({
+      'jobs scheduled': jobs.jobs,
+      'fires per minute': jobs.firesPerMinute,
+      'fires started': `${jobs.started} of ${jobs.fires}`,
+      'duplicate fires': jobs.duplicateFires,
+      'lateness p50 (ms)': jobs.latenessP50Ms,
+      'lateness p99 (ms)': jobs.latenessP99Ms,
+      'lateness max (ms)': jobs.latenessMaxMs,
+    });
+    return { jobs };
   } finally {
     await portal.close();
     await destroyTestEnv(env);

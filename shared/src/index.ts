@@ -1,6 +1,7 @@
 /** @baton/shared: what the portal, the agent and the UI must agree on. Browser-safe; node-only parts are in ./node. */
 export * from './duration';
 export * from './runbook/schema';
+export * from './runbook/cron';
 export * from './protocol/subjects';
 export * from './protocol/messages';
 export * from './runbook/parse';

@@ -8,6 +8,7 @@ import { CoreModule } from './core/core.module';
 import { DispatchModule } from './dispatch/dispatch.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HooksModule } from './hooks/hooks.module';
+import { JobsModule } from './jobs/jobs.module';
 import { NodesModule } from './nodes/nodes.module';
 import { RunbooksModule } from './runbooks/runbooks.module';
 import { SecretsModule } from './secrets/secrets.module';
@@ -36,6 +37,7 @@ export class AppModule {
         DispatchModule,
         AuditModule,
         HooksModule,
+        JobsModule,
       ],
     };
   }

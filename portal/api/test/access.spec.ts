@@ -178,6 +178,51 @@ describe('access control', () => {
         },
         expect: only(['operator', 'editor', 'admin', 'openOperator']),
       },
+      { route: 'GET /api/v1/jobs', call: (p) => p.request('GET', '/api/v1/jobs'), expect: all('ok') },
+      { route: 'GET /api/v1/jobs/:id', call: (p) => p.request('GET', '/api/v1/jobs/open.nightly'), expect: all('ok') },
+      {
+        route: 'GET /api/v1/jobs/:id (runbook with access.view: [editor])',
+        call: (p) => p.request('GET', '/api/v1/jobs/ops.restricted-nightly'),
+        expect: { viewer: 404, operator: 404, editor: 'ok', auditor: 'ok', admin: 'ok', openOperator: 404 },
+      },
+      {
+        route: 'POST /api/v1/jobs',
+        call: (p, who) =>
+          p.request('POST', '/api/v1/jobs', {
+            id: `open.job-${who.toLowerCase()}`,
+            runbook: 'open.hello',
+            schedule: { cron: '0 0 1 1 *' },
+          }),
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'PATCH /api/v1/jobs/:id',
+        call: async (p, who) => {
+          const id = `open.patch-${who.toLowerCase()}`;
+          await admin.request('POST', '/api/v1/jobs', { id, runbook: 'open.hello', schedule: { cron: '0 0 1 1 *' } });
+          return p.request('PATCH', `/api/v1/jobs/${id}`, { enabled: false });
+        },
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'DELETE /api/v1/jobs/:id',
+        call: async (p, who) => {
+          const id = `open.doomed-${who.toLowerCase()}`;
+          await admin.request('POST', '/api/v1/jobs', { id, runbook: 'open.hello', schedule: { cron: '0 0 1 1 *' } });
+          return p.request('DELETE', `/api/v1/jobs/${id}`);
+        },
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'POST /api/v1/jobs/:id/run',
+        call: (p) => p.request('POST', '/api/v1/jobs/open.nightly/run'),
+        expect: only(['operator', 'editor', 'admin', 'openOperator']),
+      },
+      {
+        route: 'POST /api/v1/jobs/:id/run (runbook with access.view/run: [editor])',
+        call: (p) => p.request('POST', '/api/v1/jobs/ops.restricted-nightly/run'),
+        expect: { viewer: 403, operator: 404, editor: 'ok', auditor: 403, admin: 'ok', openOperator: 404 },
+      },
       { route: 'GET /api/v1/nodes', call: (p) => p.request('GET', '/api/v1/nodes'), expect: all('ok') },
       { route: 'GET /api/v1/auth/me', call: (p) => p.request('GET', '/api/v1/auth/me'), expect: all('ok') },
       { route: 'POST /api/v1/auth/tokens', call: (p) => p.request('POST', '/api/v1/auth/tokens', { name: 'ci' }), expect: all('ok') },

@@ -184,13 +184,13 @@ describe('parseResources', () => {
 
     it('lists the known kinds for an unknown kind', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Playbook', 'id: web.test'))).toEqual([
-        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook, AlertRule'),
+        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook, AlertRule, Job'),
       ]);
     });
 
     it('asks for a kind when there is none', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'id: web.test'))).toEqual([
-        at(1, 1, 'missing required field "kind" (known kinds: Runbook, AlertRule)'),
+        at(1, 1, 'missing required field "kind" (known kinds: Runbook, AlertRule, Job)'),
       ]);
     });
 
@@ -446,5 +446,58 @@ describe('secrets in runbooks', () => {
     const errors = errorsIn(yaml(...HEADER, 'steps:', '  - id: a', '    env: { TOKEN: { secret: Bad Name } }', '    run: "true"'));
     expect(errors).toHaveLength(1);
     expect(errors[0].line).toBe(7);
+  });
+});
+
+describe('parseResources: jobs', () => {
+  const JOB = ['apiVersion: baton/v1', 'kind: Job', 'id: ops.nightly-disk', 'runbook: ops.disk-usage'];
+
+  it('loads a job and fills in its defaults', () => {
+    const { resources, errors } = parseResources(yaml(...JOB, 'schedule:', '  cron: "30 2 * * *"'), FILE);
+    expect(errors).toEqual([]);
+    expect(resources).toEqual([
+      {
+        apiVersion: 'baton/v1',
+        kind: 'Job',
+        id: 'ops.nightly-disk',
+        runbook: 'ops.disk-usage',
+        schedule: { cron: '30 2 * * *', timezone: 'UTC' },
+        concurrency: 'forbid',
+        misfire: 'skip',
+        enabled: true,
+      },
+    ]);
+  });
+
+  it('names line and column of a cron expression with a wrong number of fields', () => {
+    expect(errorsIn(yaml(...JOB, 'schedule:', '  cron: "30 2 * *"'))).toEqual([
+      at(
+        6,
+        9,
+        'schedule.cron: needs 5 fields (minute hour day-of-month month day-of-week) or 6 with seconds first, got 4 (got "30 2 * *")',
+      ),
+    ]);
+  });
+
+  it('names the cron field that is out of range', () => {
+    expect(errorsIn(yaml(...JOB, 'schedule: { cron: "0 30 25 * * *" }'))).toEqual([
+      at(5, 19, 'schedule.cron: hour field "25": 25 is outside 0-23 (got "0 30 25 * * *")'),
+    ]);
+  });
+
+  it('refuses an unknown time zone', () => {
+    expect(errorsIn(yaml(...JOB, 'schedule:', '  cron: "0 3 * * *"', '  timezone: Europe/Gotham'))).toEqual([
+      at(
+        7,
+        13,
+        'schedule.timezone: unknown time zone "Europe/Gotham"; use an IANA name such as UTC, Europe/Berlin or America/New_York (got "Europe/Gotham")',
+      ),
+    ]);
+  });
+
+  it('lists the concurrency policies', () => {
+    expect(errorsIn(yaml(...JOB, 'schedule: { cron: "* * * * *" }', 'concurrency: queue'))).toEqual([
+      at(6, 14, 'concurrency: must be one of forbid, allow, replace (got "queue")'),
+    ]);
   });
 });

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { isDuration } from '../duration';
+import { cronProblem, timeZoneProblem } from './cron';
 
 const identifier = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
 const resourceId = z
@@ -152,6 +153,46 @@ export const alertRuleSchema = z.strictObject({
 });
 export type AlertRule = z.infer<typeof alertRuleSchema>;
 
-/** Every kind the loader understands; later kinds (Job, Pool, Node) join this union. */
-export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema, alertRuleSchema]);
+/** A string checked by a function that says what is wrong with it (null: nothing). */
+const checkedString = (problemOf: (value: string) => string | null) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = problemOf(value);
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+export const JOB_CONCURRENCY = ['forbid', 'allow', 'replace'] as const;
+export const JOB_MISFIRE = ['skip', 'runOnce'] as const;
+
+/** When a job fires: a cron expression (5 fields, or 6 with seconds first) read in an IANA time zone. */
+export const jobScheduleSchema = z.strictObject({
+  cron: checkedString(cronProblem),
+  timezone: checkedString(timeZoneProblem).default('UTC'),
+});
+export type JobSchedule = z.infer<typeof jobScheduleSchema>;
+
+/** The fields of a Job, without apiVersion and kind: what `POST /api/v1/jobs` takes. */
+export const jobSpecShape = {
+  id: resourceId,
+  description: z.string().optional(),
+  runbook: resourceId,
+  params: z.record(identifier, z.unknown()).optional(),
+  targets: targetsSchema.optional(),
+  schedule: jobScheduleSchema,
+  /** What a fire does while the job's previous run is still going: skip it, run both, or cancel the old one. */
+  concurrency: z.enum(JOB_CONCURRENCY).default('forbid'),
+  /** Fire times missed while no portal was running: record them as skipped, or run once for all of them. */
+  misfire: z.enum(JOB_MISFIRE).default('skip'),
+  enabled: z.boolean().default(true),
+};
+
+/** A runbook run on a schedule. Parameters are checked against the runbook's when the job is stored or fires. */
+export const jobSchema = z.strictObject({
+  apiVersion: z.literal('baton/v1'),
+  kind: z.literal('Job'),
+  ...jobSpecShape,
+});
+export type Job = z.infer<typeof jobSchema>;
+
+/** Every kind the loader understands. */
+export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema, alertRuleSchema, jobSchema]);
 export type Resource = z.infer<typeof resourceSchema>;

@@ -34,6 +34,20 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly jobLateness = new Histogram({
+    name: 'baton_job_lateness_seconds',
+    help: "Time from a job's fire time to its execution starting",
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+
+  readonly jobFires = new Counter({
+    name: 'baton_job_fires_total',
+    help: 'Job fire times won by this replica, by what came of them (started, skipped, failed)',
+    labelNames: ['outcome'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

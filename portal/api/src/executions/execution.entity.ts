@@ -4,8 +4,9 @@ import type { ParamValue, Targets } from '@baton/shared';
 import type { ExecutionStatus, NodeRunStatus } from './state-machine';
 
 export type Trigger =
-  | { type: 'user'; user: string }
-  | { type: 'token'; token: string; user: string }
+  // `job` is set when the user (or token) ran a job now (`POST /api/v1/jobs/{id}/run`).
+  | { type: 'user'; user: string; job?: string }
+  | { type: 'token'; token: string; user: string; job?: string }
   | { type: 'schedule'; job: string; fireTime: string }
   /** A remediation started by an alert rule for the alert with this fingerprint, delivered through the hook. */
   | { type: 'webhook'; hook: string; rule: string; fingerprint: string }

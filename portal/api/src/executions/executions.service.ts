@@ -35,6 +35,8 @@ export interface ExecutionQuery {
   runbook?: string;
   /** Only executions of these runbooks (the ones the caller may see); undefined: no restriction. */
   runbookIds?: string[];
+  /** Only executions started by this job (its trigger names it). */
+  job?: string;
   status?: ExecutionStatus;
   limit: number;
 }
@@ -126,15 +128,13 @@ export class ExecutionsService {
   }
 
   list(query: ExecutionQuery): Promise<Execution[]> {
-    return this.executions.find({
-      where: {
-        ...(query.runbookIds ? { runbookId: In(query.runbookIds) } : {}),
-        ...(query.runbook ? { runbookId: query.runbook } : {}),
-        ...(query.status ? { status: query.status } : {}),
-      },
-      order: { createdAt: 'DESC' },
-      take: query.limit,
-    });
+    const select = this.executions.createQueryBuilder('e').orderBy('e.createdAt', 'DESC').take(query.limit);
+    if (query.runbookIds)
+      select.andWhere('e.runbook_id IN (:...runbookIds)', { runbookIds: query.runbookIds.length ? query.runbookIds : [''] });
+    if (query.runbook) select.andWhere('e.runbook_id = :runbook', { runbook: query.runbook });
+    if (query.status) select.andWhere('e.status = :status', { status: query.status });
+    if (query.job) select.andWhere(`e.trigger->>'job' = :job`, { job: query.job });
+    return select.getMany();
   }
 
   nodeRunsOf(executionId: string): Promise<NodeRun[]> {

@@ -9,7 +9,10 @@ import { In, IsNull, Not, Repository } from 'typeorm';
 import type { LoadError, Runbook } from '@baton/shared';
 import { canViewRunbook, type Principal } from '../auth/permissions';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
-import { loadResourceDir } from './runbook-loader';
+import { loadResourceDir, type LoadedResource } from './runbook-loader';
+
+/** Stores the resources of one kind from a load of RUNBOOKS_DIR (see `onResourcesLoaded`). */
+export type ResourceLoadListener = (resources: LoadedResource[]) => Promise<void>;
 import { RunbookRecord, RunbookVersion } from './runbook.entity';
 
 @Injectable()
@@ -18,6 +21,7 @@ export class RunbooksService implements OnApplicationBootstrap {
   private loadErrors: LoadError[] = [];
   /** Runbooks change only when loaded or saved, and every run reads one: keep them at hand. */
   private readonly cache = new Map<string, RunbookRecord>();
+  private readonly loadListeners: ResourceLoadListener[] = [];
 
   constructor(
     @InjectRepository(RunbookRecord) private readonly runbooks: Repository<RunbookRecord>,
@@ -40,7 +44,16 @@ export class RunbooksService implements OnApplicationBootstrap {
       loaded.add(resource.id);
     }
     await this.forgetRemovedFromFiles(loaded);
+    for (const listener of this.loadListeners) await listener(resources);
     this.logger.log({ runbooks: resources.length, errors: errors.length, dir }, 'resources loaded');
+  }
+
+  /**
+   * Kinds other than Runbook (Job, ...) are stored by their own modules: each registers here (in its
+   * `onModuleInit`) and receives every load's resources of all kinds, after the runbooks are saved.
+   */
+  onResourcesLoaded(listener: ResourceLoadListener): void {
+    this.loadListeners.push(listener);
   }
 
   /**
