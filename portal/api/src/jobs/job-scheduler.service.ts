@@ -91,7 +91,9 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
   async onApplicationBootstrap(): Promise<void> {
     this.jobs.events.on('changed', this.onJobsChanged);
     await this.sync(true);
-    this.syncTimer = setInterval(() => this.requestSync(false), SYNC_MS);
+    if (this.isStopped) return; // shut down while the first sync ran
+    // Timers never keep the process alive on their own: shutdown clears them, and a test's exit must not wait.
+    this.syncTimer = setInterval(() => this.requestSync(false), SYNC_MS).unref();
   }
 
   onApplicationShutdown(): void {
@@ -256,7 +258,7 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
     }
     if (earliest === Infinity) return;
     const delayMs = Math.min(Math.max(earliest - Date.now(), 0), MAX_TIMER_MS);
-    this.timer = setTimeout(() => this.tick(), delayMs);
+    this.timer = setTimeout(() => this.tick(), delayMs).unref();
   }
 
   /** Takes every due fire time off the schedule (advancing each job to its next one), re-arms, then fires them. */
