@@ -9,6 +9,7 @@ import { DispatchModule } from './dispatch/dispatch.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HooksModule } from './hooks/hooks.module';
 import { NodesModule } from './nodes/nodes.module';
+import { PoolsModule } from './pools/pools.module';
 import { RunbooksModule } from './runbooks/runbooks.module';
 import { SecretsModule } from './secrets/secrets.module';
 
@@ -35,6 +36,7 @@ export class AppModule {
         DispatchModule,
         AuditModule,
         HooksModule,
+        PoolsModule,
       ],
     };
   }

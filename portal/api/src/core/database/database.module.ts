@@ -13,6 +13,7 @@ import { AccessControl1763971100000 } from './migrations/1763971100000-access-co
 import { AuditLog1763971200000 } from './migrations/1763971200000-audit-log';
 import { Secrets1763971300000 } from './migrations/1763971300000-secrets';
 import { Hooks1763971500000 } from './migrations/1763971500000-hooks';
+import { Pools1763971700000 } from './migrations/1763971700000-pools';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
 import { User } from '../../auth/user.entity';
@@ -21,6 +22,7 @@ import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/exec
 import { AuditEvent } from '../../audit/audit-event.entity';
 import { Secret } from '../../secrets/secret.entity';
 import { AlertRuleRecord, Hook, HookDelivery } from '../../hooks/hook.entity';
+import { PoolAction, PoolRecord } from '../../pools/pool.entity';
 
 export const ENTITIES = [
   Setting,
@@ -40,6 +42,8 @@ export const ENTITIES = [
   Hook,
   HookDelivery,
   AlertRuleRecord,
+  PoolRecord,
+  PoolAction,
 ];
 export const MIGRATIONS = [
   InitialSchema1763884800000,
@@ -47,6 +51,7 @@ export const MIGRATIONS = [
   AuditLog1763971200000,
   Secrets1763971300000,
   Hooks1763971500000,
+  Pools1763971700000,
 ];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
