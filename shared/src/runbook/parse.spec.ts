@@ -448,3 +448,34 @@ describe('secrets in runbooks', () => {
     expect(errors[0].line).toBe(7);
   });
 });
+
+describe('pools and pool actions', () => {
+  const pool = (extra = '') =>
+    `apiVersion: baton/v1\nkind: Pool\nid: web.pool\nselector: { labels: { role: web } }\nmin: 1\nmax: 3\nscaleOut: { runbook: p.out }\nscaleIn: { runbook: p.in }\n${extra}`;
+
+  it('loads a pool with its defaults', () => {
+    const { resources, errors } = parseResources(pool(), 'pool.yaml');
+    expect(errors).toEqual([]);
+    expect(resources[0]).toMatchObject({
+      kind: 'Pool',
+      cooldown: '0s',
+      settleTimeout: '5m',
+      operatorLimit: 1,
+      scaleIn: { pick: 'newest' },
+    });
+  });
+
+  it('refuses min above max', () => {
+    const { errors } = parseResources(pool().replace('min: 1', 'min: 4'), 'pool.yaml');
+    expect(errors.map((e) => e.message)).toEqual(['min: 4 is greater than max 3']);
+  });
+
+  it('takes an alert rule with a pool action instead of a runbook, but not both', () => {
+    const rule = `apiVersion: baton/v1\nkind: AlertRule\nid: web.load\nmatch: { alertname: HighLoad }\ncooldown: 1m\nmaxPerHour: 3\n`;
+    expect(
+      parseResources(`${rule}action: { pool: web.pool, by: 2 }\nonResolved: { action: { pool: web.pool, by: -2 } }\n`, 'r.yaml').errors,
+    ).toEqual([]);
+    const both = parseResources(`${rule}runbook: web.fix\naction: { pool: web.pool, to: 2 }\n`, 'r.yaml');
+    expect(both.errors.map((e) => e.message)).toEqual([expect.stringContaining('give exactly one')]);
+  });
+});
