@@ -10,6 +10,7 @@ import { ExecutionsModule } from './executions/executions.module';
 import { HooksModule } from './hooks/hooks.module';
 import { JobsModule } from './jobs/jobs.module';
 import { NodesModule } from './nodes/nodes.module';
+import { PoolsModule } from './pools/pools.module';
 import { RunbooksModule } from './runbooks/runbooks.module';
 import { SecretsModule } from './secrets/secrets.module';
 
@@ -38,6 +39,7 @@ export class AppModule {
         AuditModule,
         HooksModule,
         JobsModule,
+        PoolsModule,
       ],
     };
   }

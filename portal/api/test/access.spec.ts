@@ -70,6 +70,14 @@ const GRANTS: Record<Exclude<Who, 'admin'>, { role: string; namespace?: string }
   openOperator: [{ role: 'operator', namespace: 'open' }],
 };
 const PASSWORD = 'a-long-test-password';
+const matrixPool = (id: string) => ({
+  id,
+  selector: { labels: { nothing: 'matrix' } },
+  min: 0,
+  max: 5,
+  scaleOut: { runbook: 'open.noop-provider' },
+  scaleIn: { runbook: 'open.noop-provider' },
+});
 const alertRule = (id: string) => ({ id, match: { alertname: 'Matrix' }, runbook: 'open.hello', cooldown: '1m', maxPerHour: 1 });
 
 describe('access control', () => {
@@ -345,6 +353,67 @@ describe('access control', () => {
         call: async (p) => {
           await admin.request('POST', '/api/v1/alert-rules', alertRule('open.matrix-reset'));
           return p.request('POST', '/api/v1/alert-rules/open.matrix-reset/reset');
+        },
+        expect: only(['admin']),
+      },
+      { route: 'GET /api/v1/pools', call: (p) => p.request('GET', '/api/v1/pools'), expect: all('ok') },
+      {
+        route: 'GET /api/v1/pools/:id',
+        call: (p) => p.request('GET', '/api/v1/pools/open.matrix-pool'),
+        expect: all('ok'),
+      },
+      {
+        route: 'POST /api/v1/pools',
+        call: (p, who) => p.request('POST', '/api/v1/pools', matrixPool(`open.pool-${who.toLowerCase()}`)),
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'PATCH /api/v1/pools/:id',
+        call: async (p, who) => {
+          await admin.request('POST', '/api/v1/pools', matrixPool(`open.patch-${who.toLowerCase()}`));
+          return p.request('PATCH', `/api/v1/pools/open.patch-${who.toLowerCase()}`, { max: 4 });
+        },
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'DELETE /api/v1/pools/:id',
+        call: async (p, who) => {
+          await admin.request('POST', '/api/v1/pools', matrixPool(`open.doomed-pool-${who.toLowerCase()}`));
+          return p.request('DELETE', `/api/v1/pools/open.doomed-pool-${who.toLowerCase()}`);
+        },
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'POST /api/v1/pools/:id/scale',
+        call: (p) => p.request('POST', '/api/v1/pools/open.matrix-pool/scale', { by: 1, reason: 'matrix' }),
+        expect: only(['operator', 'editor', 'admin', 'openOperator']),
+      },
+      {
+        route: 'GET /api/v1/pools/:id/actions',
+        call: (p) => p.request('GET', '/api/v1/pools/open.matrix-pool/actions'),
+        expect: all('ok'),
+      },
+      {
+        route: 'GET /api/v1/pools/:id/actions/:action',
+        call: async (p) => {
+          const { body } = await admin.request('POST', '/api/v1/pools/open.matrix-pool/scale', { by: 1, reason: 'matrix' });
+          return p.request('GET', `/api/v1/pools/open.matrix-pool/actions/${body.id}`);
+        },
+        expect: all('ok'),
+      },
+      {
+        route: 'POST /api/v1/pools/:id/actions/:action/approve',
+        call: async (p) => {
+          const { body } = await as.operator.request('POST', '/api/v1/pools/open.matrix-pool/scale', { by: 2, reason: 'matrix' });
+          return p.request('POST', `/api/v1/pools/open.matrix-pool/actions/${body.id}/approve`);
+        },
+        expect: only(['admin']),
+      },
+      {
+        route: 'POST /api/v1/pools/:id/actions/:action/reject',
+        call: async (p) => {
+          const { body } = await as.operator.request('POST', '/api/v1/pools/open.matrix-pool/scale', { by: 2, reason: 'matrix' });
+          return p.request('POST', `/api/v1/pools/open.matrix-pool/actions/${body.id}/reject`, {});
         },
         expect: only(['admin']),
       },

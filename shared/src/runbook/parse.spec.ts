@@ -184,13 +184,13 @@ describe('parseResources', () => {
 
     it('lists the known kinds for an unknown kind', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Playbook', 'id: web.test'))).toEqual([
-        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook, AlertRule, Job'),
+        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook, AlertRule, Job, Pool'),
       ]);
     });
 
     it('asks for a kind when there is none', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'id: web.test'))).toEqual([
-        at(1, 1, 'missing required field "kind" (known kinds: Runbook, AlertRule, Job)'),
+        at(1, 1, 'missing required field "kind" (known kinds: Runbook, AlertRule, Job, Pool)'),
       ]);
     });
 
@@ -499,5 +499,36 @@ describe('parseResources: jobs', () => {
     expect(errorsIn(yaml(...JOB, 'schedule: { cron: "* * * * *" }', 'concurrency: queue'))).toEqual([
       at(6, 14, 'concurrency: must be one of forbid, allow, replace (got "queue")'),
     ]);
+  });
+});
+
+describe('pools and pool actions', () => {
+  const pool = (extra = '') =>
+    `apiVersion: baton/v1\nkind: Pool\nid: web.pool\nselector: { labels: { role: web } }\nmin: 1\nmax: 3\nscaleOut: { runbook: p.out }\nscaleIn: { runbook: p.in }\n${extra}`;
+
+  it('loads a pool with its defaults', () => {
+    const { resources, errors } = parseResources(pool(), 'pool.yaml');
+    expect(errors).toEqual([]);
+    expect(resources[0]).toMatchObject({
+      kind: 'Pool',
+      cooldown: '0s',
+      settleTimeout: '5m',
+      operatorLimit: 1,
+      scaleIn: { pick: 'newest' },
+    });
+  });
+
+  it('refuses min above max', () => {
+    const { errors } = parseResources(pool().replace('min: 1', 'min: 4'), 'pool.yaml');
+    expect(errors.map((e) => e.message)).toEqual(['min: 4 is greater than max 3']);
+  });
+
+  it('takes an alert rule with a pool action instead of a runbook, but not both', () => {
+    const rule = `apiVersion: baton/v1\nkind: AlertRule\nid: web.load\nmatch: { alertname: HighLoad }\ncooldown: 1m\nmaxPerHour: 3\n`;
+    expect(
+      parseResources(`${rule}action: { pool: web.pool, by: 2 }\nonResolved: { action: { pool: web.pool, by: -2 } }\n`, 'r.yaml').errors,
+    ).toEqual([]);
+    const both = parseResources(`${rule}runbook: web.fix\naction: { pool: web.pool, to: 2 }\n`, 'r.yaml');
+    expect(both.errors.map((e) => e.message)).toEqual([expect.stringContaining('give exactly one')]);
   });
 });

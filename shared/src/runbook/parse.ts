@@ -10,7 +10,7 @@ import type { z } from 'zod';
 import { parseMatcher, templateProblems } from '../alerts/alert-rule';
 import { findCycle } from './dag';
 import { checkParamValue, describeParamValue, envNameProblem, paramEnvName } from './params';
-import { resourceSchema, type AlertRule, type ParamSpec, type Resource, type Runbook, type Step } from './schema';
+import { resourceSchema, type AlertRule, type ParamSpec, type Pool, type Resource, type Runbook, type Step } from './schema';
 
 export interface LoadError {
   file: string;
@@ -122,6 +122,8 @@ function semanticProblems(resource: Resource): Problem[] {
     // its runbook by the portal, which knows the runbook.
     case 'Job':
       return [];
+    case 'Pool':
+      return poolProblems(resource);
   }
 }
 
@@ -347,8 +349,15 @@ export function alertRuleProblems(rule: AlertRule): { path: (string | number)[];
       for (const problem of templateProblems(value)) problems.push({ path, message: `${formatPath(path)}: ${problem}` });
     }
   };
+  if ((rule.runbook === undefined) === (rule.action === undefined)) {
+    problems.push({ path: ['runbook'], message: 'runbook: a rule starts either a "runbook" or a pool "action"; give exactly one' });
+  }
+  if (rule.action !== undefined && (rule.params !== undefined || rule.targets !== undefined)) {
+    const field = rule.params !== undefined ? 'params' : 'targets';
+    problems.push({ path: [field], message: `${field}: only a rule that starts a runbook has ${field}; a pool action takes none` });
+  }
   checkParams([], rule.params);
-  checkParams(['onResolved'], rule.onResolved?.params);
+  if (rule.onResolved && 'runbook' in rule.onResolved) checkParams(['onResolved'], rule.onResolved.params);
   const targets = rule.targets;
   if (targets?.fromLabel !== undefined && (targets.names !== undefined || targets.labels !== undefined || targets.local !== undefined)) {
     problems.push({ path: ['targets', 'fromLabel'], message: 'targets.fromLabel: cannot be combined with names, labels or local' });
@@ -358,6 +367,15 @@ export function alertRuleProblems(rule: AlertRule): { path: (string | number)[];
 
 function checkAlertRule(rule: AlertRule): Problem[] {
   return alertRuleProblems(rule);
+}
+
+// ---------------------------------------------------------------------------------------------
+// Pool checks: bounds that make sense.
+
+/** Problems the schema cannot see in a pool; exported for the API, which checks pools the same way. */
+export function poolProblems(pool: Pool): { path: (string | number)[]; message: string }[] {
+  if (pool.min <= pool.max) return [];
+  return [{ path: ['min'], message: `min: ${pool.min} is greater than max ${pool.max}` }];
 }
 
 // ---------------------------------------------------------------------------------------------

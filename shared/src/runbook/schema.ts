@@ -132,6 +132,25 @@ export const alertTargetsSchema = targetsSchema.extend({
 });
 export type AlertTargets = z.infer<typeof alertTargetsSchema>;
 
+/**
+ * A change of a pool's size: `by` nodes (negative shrinks) or `to` a size. Used by alert rules and jobs
+ * (`action: { pool: web.pool, by: 2 }`) and by `POST /api/v1/pools/{id}/scale`.
+ */
+export const poolChangeSchema = z
+  .strictObject({
+    pool: resourceId,
+    by: z.number().int().min(-1000).max(1000).optional(),
+    to: z.number().int().min(0).max(10_000).optional(),
+  })
+  .refine((c) => (c.by === undefined) !== (c.to === undefined), 'give exactly one of "by" or "to"')
+  .refine((c) => c.by !== 0, '"by" must not be 0');
+export type PoolChange = z.infer<typeof poolChangeSchema>;
+
+const alertResolvedSchema = z.union([
+  z.strictObject({ runbook: resourceId, params: z.record(z.string(), alertParamValue).optional() }),
+  z.strictObject({ action: poolChangeSchema }),
+]);
+
 export const alertRuleSchema = z.strictObject({
   apiVersion: z.literal('baton/v1'),
   kind: z.literal('AlertRule'),
@@ -141,10 +160,13 @@ export const alertRuleSchema = z.strictObject({
   hook: hookNameSchema.optional(),
   /** Every label must match: equal to the value, or, written as `/regex/`, matching the regular expression. */
   match: z.record(z.string().min(1), z.string()).refine((m) => Object.keys(m).length > 0, 'must name at least one label'),
-  runbook: resourceId,
+  /** What a firing alert starts: a runbook (with `params` and `targets`), or a pool `action`; exactly one. */
+  runbook: resourceId.optional(),
+  action: poolChangeSchema.optional(),
   params: z.record(z.string(), alertParamValue).optional(),
   targets: alertTargetsSchema.optional(),
-  onResolved: z.strictObject({ runbook: resourceId, params: z.record(z.string(), alertParamValue).optional() }).optional(),
+  /** What the alert's resolution starts: a runbook, or a pool action (e.g. give back what the firing added). */
+  onResolved: alertResolvedSchema.optional(),
   /** A firing episode already remediated is remediated again only after this long, if it still fires. */
   cooldown: duration,
   /** Circuit breaker: at most this many remediations started per rule in any hour. */
@@ -193,6 +215,37 @@ export const jobSchema = z.strictObject({
 });
 export type Job = z.infer<typeof jobSchema>;
 
+/** Which nodes a pool gives back on scale-in: the newest or oldest registered, or those running nothing first. */
+export const SCALE_IN_PICKS = ['newest', 'oldest', 'idle'] as const;
+
+const providerParams = z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]));
+
+/**
+ * A pool of nodes (those matching `selector.labels`) kept between `min` and `max` by provider runbooks: `scaleOut`
+ * adds nodes, `scaleIn` removes the nodes Baton names. Baton passes `count` (and `nodes` on scale-in) as parameters.
+ */
+export const poolSchema = z.strictObject({
+  apiVersion: z.literal('baton/v1'),
+  kind: z.literal('Pool'),
+  id: resourceId,
+  title: z.string().optional(),
+  description: z.string().optional(),
+  selector: z.strictObject({
+    labels: labels.refine((l) => Object.keys(l).length > 0, 'must name at least one label'),
+  }),
+  min: z.number().int().min(0).max(10_000),
+  max: z.number().int().min(0).max(10_000),
+  /** After an action starts, automatic requests (alerts, jobs) are refused this long; people need an admin's `force`. */
+  cooldown: duration.default('0s'),
+  scaleOut: z.strictObject({ runbook: resourceId, params: providerParams.optional() }),
+  scaleIn: z.strictObject({ runbook: resourceId, params: providerParams.optional(), pick: z.enum(SCALE_IN_PICKS).default('newest') }),
+  /** How long after the provider runbook succeeded the nodes have to join (or leave) before the action fails. */
+  settleTimeout: duration.default('5m'),
+  /** The largest change an operator may make in one request without an admin's approval. */
+  operatorLimit: z.number().int().min(0).max(10_000).default(1),
+});
+export type Pool = z.infer<typeof poolSchema>;
+
 /** Every kind the loader understands. */
-export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema, alertRuleSchema, jobSchema]);
+export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema, alertRuleSchema, jobSchema, poolSchema]);
 export type Resource = z.infer<typeof resourceSchema>;

@@ -40,6 +40,12 @@ export const PERMISSIONS = [
   'secrets:write',
   'hooks:read',
   'hooks:write',
+  'pools:read',
+  /** Ask a pool to grow or shrink (within its operatorLimit without approval). */
+  'pools:scale',
+  'pools:write',
+  /** Approve or reject scaling beyond operatorLimit; force a request during the cooldown. */
+  'pools:approve',
   /** What every signed-in user may do for themselves: read `me`, manage their own API tokens. */
   'self',
 ] as const;
@@ -58,15 +64,18 @@ const NAMESPACED: ReadonlySet<Permission> = new Set([
   'executions:read',
   'executions:cancel-own',
   'executions:cancel-any',
+  'pools:read',
+  'pools:scale',
+  'pools:write',
 ]);
 
-const VIEWER: Permission[] = ['self', 'runbooks:read', 'executions:read', 'nodes:read', 'hooks:read'];
-const OPERATOR: Permission[] = [...VIEWER, 'runbooks:run', 'executions:cancel-own'];
+const VIEWER: Permission[] = ['self', 'runbooks:read', 'executions:read', 'nodes:read', 'hooks:read', 'pools:read'];
+const OPERATOR: Permission[] = [...VIEWER, 'runbooks:run', 'executions:cancel-own', 'pools:scale'];
 
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   viewer: new Set(VIEWER),
   operator: new Set(OPERATOR),
-  editor: new Set([...OPERATOR, 'runbooks:write']),
+  editor: new Set([...OPERATOR, 'runbooks:write', 'pools:write']),
   auditor: new Set([...VIEWER, 'audit:read', 'users:read', 'secrets:read']),
   admin: new Set(PERMISSIONS),
 };

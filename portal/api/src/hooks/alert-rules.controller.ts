@@ -76,8 +76,9 @@ export class AlertRulesController {
   }
 
   /** A rule starts runbooks without a person: its author must be allowed to change every namespace it touches. */
-  private checkWrite(user: Principal, rule: Pick<AlertRule, 'id' | 'runbook' | 'onResolved'>): void {
-    const namespaces = new Set([rule.id, rule.runbook, rule.onResolved?.runbook].filter((id) => id !== undefined).map(namespaceOf));
+  private checkWrite(user: Principal, rule: Pick<AlertRule, 'id' | 'runbook' | 'action' | 'onResolved'>): void {
+    const resolved = rule.onResolved && 'runbook' in rule.onResolved ? rule.onResolved.runbook : rule.onResolved?.action.pool;
+    const namespaces = new Set([rule.id, rule.runbook, rule.action?.pool, resolved].filter((id) => id !== undefined).map(namespaceOf));
     for (const namespace of namespaces) {
       if (!can(user, 'runbooks:write', namespace))
         throw new ForbiddenException(`your roles do not grant "runbooks:write" in namespace "${namespace}"`);

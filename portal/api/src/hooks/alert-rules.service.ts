@@ -16,6 +16,7 @@ import { DataSource, In, IsNull, Not, Repository } from 'typeorm';
 import { alertRuleProblems, alertRuleSchema, type AlertRule } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { loadResourceDir } from '../runbooks/runbook-loader';
+import { PoolsService } from '../pools/pools.service';
 import { RunbooksService } from '../runbooks/runbooks.service';
 import { breakerWindowStart } from './episodes';
 import { AlertRuleRecord } from './hook.entity';
@@ -43,6 +44,7 @@ export class AlertRulesService implements OnApplicationBootstrap {
     @InjectRepository(AlertRuleRecord) private readonly rules: Repository<AlertRuleRecord>,
     @InjectDataSource() private readonly db: DataSource,
     private readonly runbooks: RunbooksService,
+    private readonly pools: PoolsService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -148,7 +150,7 @@ export class AlertRulesService implements OnApplicationBootstrap {
     }
     for (const [field, runbook] of [
       ['runbook', parsed.data.runbook],
-      ['onResolved.runbook', parsed.data.onResolved?.runbook],
+      ['onResolved.runbook', parsed.data.onResolved && 'runbook' in parsed.data.onResolved ? parsed.data.onResolved.runbook : undefined],
     ] as const) {
       if (runbook === undefined) continue;
       const exists = await this.runbooks.get(runbook).then(
@@ -156,6 +158,17 @@ export class AlertRulesService implements OnApplicationBootstrap {
         () => false,
       );
       if (!exists) throw new BadRequestException({ message: `${field}: runbook "${runbook}" not found`, details: [{ field }] });
+    }
+    for (const [field, change] of [
+      ['action.pool', parsed.data.action],
+      ['onResolved.action.pool', parsed.data.onResolved && 'action' in parsed.data.onResolved ? parsed.data.onResolved.action : undefined],
+    ] as const) {
+      if (change === undefined) continue;
+      const exists = await this.pools.record(change.pool).then(
+        () => true,
+        () => false,
+      );
+      if (!exists) throw new BadRequestException({ message: `${field}: pool "${change.pool}" not found`, details: [{ field }] });
     }
     return parsed.data;
   }

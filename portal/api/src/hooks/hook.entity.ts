@@ -11,8 +11,11 @@ export interface AlertOutcome {
   alertname?: string;
   status: 'firing' | 'resolved';
   rule?: string;
-  result: 'started' | 'duplicate' | 'suppressed' | 'no-rule' | 'resolved' | 'error';
+  /** `refused`: the rule's pool action was refused by the pool (cooldown, bounds) and recorded as a refused action. */
+  result: 'started' | 'duplicate' | 'suppressed' | 'refused' | 'no-rule' | 'resolved' | 'error';
   executionId?: string;
+  /** The pool action started (or refused) by a rule with `action: { pool, by | to }`. */
+  poolActionId?: string;
   message?: string;
 }
 

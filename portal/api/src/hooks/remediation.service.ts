@@ -8,15 +8,26 @@ import { HttpException, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { Counter, Gauge } from 'prom-client';
 import { DataSource, EntityManager } from 'typeorm';
-import { nodeFromLabel, parseDuration, renderParams, type Alert, type AlertRule, type ParamValue, type Targets } from '@baton/shared';
+import {
+  nodeFromLabel,
+  parseDuration,
+  renderParams,
+  type Alert,
+  type AlertRule,
+  type ParamValue,
+  type PoolChange,
+  type Targets,
+} from '@baton/shared';
 import { AuditService } from '../audit/audit.service';
 import { MetricsService } from '../core/metrics.service';
 import { DispatchService } from '../dispatch/dispatch.service';
+import { ScalingService } from '../pools/scaling.service';
 import { breakerWindowStart, decideFiring, decideResolved, isBreakerClosed, type EpisodeState } from './episodes';
 import type { AlertOutcome } from './hook.entity';
 
 type Decision =
   | { kind: 'start'; runbook: string; params: Record<string, ParamValue> | undefined; column: 'execution_id' | 'resolved_execution_id' }
+  | { kind: 'scale'; change: PoolChange }
   | { kind: 'suppressed'; isNewlyTripped: boolean; startedInWindow: number }
   | { kind: 'done'; result: AlertOutcome['result']; message?: string };
 
@@ -30,6 +41,7 @@ export class RemediationService {
   constructor(
     @InjectDataSource() private readonly db: DataSource,
     private readonly dispatch: DispatchService,
+    private readonly scaling: ScalingService,
     private readonly audit: AuditService,
     metrics: MetricsService,
   ) {
@@ -47,7 +59,7 @@ export class RemediationService {
     });
     this.outcomes = new Counter({
       name: 'baton_alert_outcomes_total',
-      help: 'What alerts delivered by hooks caused, by result (started, duplicate, suppressed, no-rule, resolved, error)',
+      help: 'What alerts delivered by hooks caused, by result (started, duplicate, suppressed, refused, no-rule, resolved, error)',
       labelNames: ['result'],
       registers: [metrics.registry],
     });
@@ -85,6 +97,7 @@ export class RemediationService {
       });
     }
     this.tripped.set({ rule: rule.id }, 0);
+    if (decision.kind === 'scale') return this.countOutcome({ ...base, ...(await this.scale(rule, alert, hook, decision.change)) });
     try {
       const executionId = await this.start(rule, alert, hook, decision.runbook, decision.params);
       await this.db.query(`UPDATE alert_episodes SET ${decision.column} = $4 WHERE rule_id = $1 AND fingerprint = $2 AND starts_at = $3`, [
@@ -141,7 +154,8 @@ export class RemediationService {
     );
     await tx.query(`INSERT INTO alert_remediations (rule_id, fingerprint, starts_at) VALUES ($1, $2, $3)`, key);
     if (state?.tripped_at) await tx.query(`UPDATE alert_rules SET tripped_at = NULL WHERE id = $1`, [rule.id]);
-    return { kind: 'start', runbook: rule.runbook, params: rule.params, column: 'execution_id' };
+    if (rule.action) return { kind: 'scale', change: rule.action };
+    return { kind: 'start', runbook: rule.runbook!, params: rule.params, column: 'execution_id' };
   }
 
   private async decideResolved(
@@ -164,7 +178,9 @@ export class RemediationService {
         : 'resolved; the rule has no onResolved';
       return { kind: 'done', result: 'resolved', message };
     }
-    return { kind: 'start', runbook: rule.onResolved!.runbook, params: rule.onResolved!.params, column: 'resolved_execution_id' };
+    const onResolved = rule.onResolved!;
+    if ('action' in onResolved) return { kind: 'scale', change: onResolved.action };
+    return { kind: 'start', runbook: onResolved.runbook, params: onResolved.params, column: 'resolved_execution_id' };
   }
 
   private async start(
@@ -184,6 +200,31 @@ export class RemediationService {
       actor: `webhook:${hook}`,
     });
     return execution.id;
+  }
+
+  /**
+   * A pool action named by the rule: the pool decides (bounds, its cooldown, which refuses automatic requests) and
+   * records the action either way; the outcome names it.
+   */
+  private async scale(
+    rule: AlertRule,
+    alert: Alert,
+    hook: string,
+    change: PoolChange,
+  ): Promise<Pick<AlertOutcome, 'result' | 'poolActionId' | 'message'>> {
+    const { pool, ...size } = change;
+    const alertname = alert.labels.alertname ?? 'alert';
+    try {
+      const action = await this.scaling.requestScale(pool, size, {
+        requester: { type: 'alert', rule: rule.id, hook, fingerprint: alert.fingerprint },
+        reason: `${alertname} ${alert.status} (rule ${rule.id})`,
+      });
+      if (action.status === 'refused') return { result: 'refused', poolActionId: action.id, message: `pool ${pool}: ${action.message}` };
+      return { result: 'started', poolActionId: action.id, message: `pool ${pool}: ${action.from} -> ${action.to}` };
+    } catch (err) {
+      this.logger.warn({ rule: rule.id, pool, err: messageOf(err) }, 'alert pool action could not be requested');
+      return { result: 'error', message: `pool ${pool}: ${messageOf(err)}` };
+    }
   }
 
   private async recordTrip(rule: AlertRule, alert: Alert, hook: string, startedInWindow: number): Promise<void> {

@@ -118,6 +118,16 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
     );
   }
 
+  /** Live nodes whose labels include all of `labels` (agents heard from recently), oldest registration first. */
+  async liveMatching(labels: Record<string, string>): Promise<Pick<NodeRecord, 'name' | 'executor' | 'registeredAt'>[]> {
+    const candidates: Pick<NodeRecord, 'name' | 'executor' | 'registeredAt'>[] = await this.nodes.query(
+      `SELECT name, executor, registered_at AS "registeredAt" FROM nodes
+        WHERE labels @> $1::jsonb AND executor <> 'local' ORDER BY registered_at, name`,
+      [JSON.stringify(labels)],
+    );
+    return candidates.filter((n) => n.executor === 'agent' && this.isAlive(n.name));
+  }
+
   private liveAgents(): string[] {
     return [...this.lastHeartbeat.keys()].filter((n) => this.isAlive(n));
   }

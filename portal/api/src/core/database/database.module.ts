@@ -14,6 +14,7 @@ import { AuditLog1763971200000 } from './migrations/1763971200000-audit-log';
 import { Secrets1763971300000 } from './migrations/1763971300000-secrets';
 import { Hooks1763971500000 } from './migrations/1763971500000-hooks';
 import { Jobs1763971400000 } from './migrations/1763971400000-jobs';
+import { Pools1763971700000 } from './migrations/1763971700000-pools';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
 import { User } from '../../auth/user.entity';
@@ -23,6 +24,7 @@ import { AuditEvent } from '../../audit/audit-event.entity';
 import { Secret } from '../../secrets/secret.entity';
 import { AlertRuleRecord, Hook, HookDelivery } from '../../hooks/hook.entity';
 import { JobFire, JobRecord } from '../../jobs/job.entity';
+import { PoolAction, PoolRecord } from '../../pools/pool.entity';
 
 export const ENTITIES = [
   Setting,
@@ -44,6 +46,8 @@ export const ENTITIES = [
   AlertRuleRecord,
   JobRecord,
   JobFire,
+  PoolRecord,
+  PoolAction,
 ];
 export const MIGRATIONS = [
   InitialSchema1763884800000,
@@ -52,6 +56,7 @@ export const MIGRATIONS = [
   Secrets1763971300000,
   Hooks1763971500000,
   Jobs1763971400000,
+  Pools1763971700000,
 ];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
