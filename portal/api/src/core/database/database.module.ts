@@ -12,8 +12,10 @@ import { InitialSchema1763884800000 } from './migrations/1763884800000-initial-s
 import { AccessControl1763971100000 } from './migrations/1763971100000-access-control';
 import { AuditLog1763971200000 } from './migrations/1763971200000-audit-log';
 import { Secrets1763971300000 } from './migrations/1763971300000-secrets';
+import { SshNodes1763971600000 } from './migrations/1763971600000-ssh-nodes';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
+import { SshNodeRecord } from '../../nodes/ssh-node.entity';
 import { User } from '../../auth/user.entity';
 import { ApiToken, LoginFailure, RefreshToken } from '../../auth/token.entity';
 import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
@@ -25,6 +27,7 @@ export const ENTITIES = [
   RunbookRecord,
   RunbookVersion,
   NodeRecord,
+  SshNodeRecord,
   User,
   ApiToken,
   RefreshToken,
@@ -36,7 +39,13 @@ export const ENTITIES = [
   Secret,
   AuditEvent,
 ];
-export const MIGRATIONS = [InitialSchema1763884800000, AccessControl1763971100000, AuditLog1763971200000, Secrets1763971300000];
+export const MIGRATIONS = [
+  InitialSchema1763884800000,
+  AccessControl1763971100000,
+  AuditLog1763971200000,
+  Secrets1763971300000,
+  SshNodes1763971600000,
+];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
 
