@@ -3,7 +3,9 @@
  * fan-out of one step to a swarm of 200 agents, and the audit log (cost of recording an event, export rate), on
  * the real NATS and PostgreSQL. Prints a table and writes bench/results/latest.json.
  *
- * `npm run bench -- audit` (or `dispatch`) runs one part; the figures of the other parts in latest.json are kept.
+ * `npm run bench -- ssh`: `uptime` on 50 SSH nodes, side by side with parallel-ssh and Ansible (bench/ssh.ts).
+ *
+ * `npm run bench -- audit` (or `dispatch`, `ssh`) runs one part; the figures of the other parts in latest.json are kept.
  */
 import 'reflect-metadata';
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -12,13 +14,14 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { ExecutionsService } from '../portal/api/src/executions/executions.service';
 import { measureAudit } from './audit';
+import { measureSsh } from './ssh';
 import { createTestEnv, destroyTestEnv, startPortal, type Portal, type TestEnv } from '../portal/api/test/harness';
 
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 300);
 const FANOUT_NODES = Number(process.env.BENCH_FANOUT_NODES ?? 200);
 const ROOT = join(__dirname, '..');
 
-const PARTS = ['dispatch', 'audit'] as const;
+const PARTS = ['dispatch', 'audit', 'ssh'] as const;
 const RESULTS_FILE = join(__dirname, 'results', 'latest.json');
 
 async function main(): Promise<void> {
@@ -31,6 +34,7 @@ async function main(): Promise<void> {
   results.machine = { cpus: cpus().length, node: process.version };
   if (parts.includes('dispatch')) Object.assign(results, await benchDispatch());
   if (parts.includes('audit')) Object.assign(results, await benchAudit());
+  if (parts.includes('ssh')) Object.assign(results, await benchSsh());
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
 }
@@ -75,6 +79,26 @@ async function benchAudit() {
       'audit verify (events/s)': audit.verifyEventsPerSec,
     });
     return { audit };
+  } finally {
+    await portal.close();
+    await destroyTestEnv(env);
+  }
+}
+
+async function benchSsh() {
+  const env = await createTestEnv(join(__dirname, 'runbooks'));
+  const portal = await startPortal(env, { BATON_LOG_LEVEL: 'error' });
+  try {
+    const ssh = await measureSsh(portal, waitForFinish);
+    console.table({
+      'ssh nodes': ssh.nodes,
+      'baton (ms, API -> all results stored)': ssh.batonMs,
+      'parallel-ssh (ms)': ssh.psshMs,
+      'ansible (ms)': ssh.ansibleMs,
+      'baton / pssh': ssh.batonVsPssh,
+      'ansible / baton': ssh.ansibleVsBaton,
+    });
+    return { ssh };
   } finally {
     await portal.close();
     await destroyTestEnv(env);
