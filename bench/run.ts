@@ -3,7 +3,9 @@
  * fan-out of one step to a swarm of 200 agents, and the audit log (cost of recording an event, export rate), on
  * the real NATS and PostgreSQL. Prints a table and writes bench/results/latest.json.
  *
- * `npm run bench -- audit` (or `dispatch`, `jobs`) runs one part; the figures of the other parts in latest.json are kept.
+ * `npm run bench -- ssh`: `uptime` on 50 SSH nodes, side by side with parallel-ssh and Ansible (bench/ssh.ts).
+ *
+ * `npm run bench -- audit` (or `dispatch`, `jobs`, `ssh`) runs one part; the figures of the other parts in latest.json are kept.
  * `jobs` measures scheduler lateness with 1,000 jobs spread over each minute (see bench/jobs.ts).
  */
 import 'reflect-metadata';
@@ -14,13 +16,14 @@ import { join } from 'node:path';
 import { ExecutionsService } from '../portal/api/src/executions/executions.service';
 import { measureAudit } from './audit';
 import { measureJobs } from './jobs';
+import { measureSsh } from './ssh';
 import { createTestEnv, destroyTestEnv, startPortal, type Portal, type TestEnv } from '../portal/api/test/harness';
 
 const LATENCY_RUNS = Number(process.env.BENCH_LATENCY_RUNS ?? 300);
 const FANOUT_NODES = Number(process.env.BENCH_FANOUT_NODES ?? 200);
 const ROOT = join(__dirname, '..');
 
-const PARTS = ['dispatch', 'audit', 'jobs'] as const;
+const PARTS = ['dispatch', 'audit', 'jobs', 'ssh'] as const;
 const RESULTS_FILE = join(__dirname, 'results', 'latest.json');
 
 async function main(): Promise<void> {
@@ -34,6 +37,7 @@ async function main(): Promise<void> {
   if (parts.includes('dispatch')) Object.assign(results, await benchDispatch());
   if (parts.includes('audit')) Object.assign(results, await benchAudit());
   if (parts.includes('jobs')) Object.assign(results, await benchJobs());
+  if (parts.includes('ssh')) Object.assign(results, await benchSsh());
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
 }
@@ -99,6 +103,26 @@ async function benchJobs() {
       'lateness max (ms)': jobs.latenessMaxMs,
     });
     return { jobs };
+  } finally {
+    await portal.close();
+    await destroyTestEnv(env);
+  }
+}
+
+async function benchSsh() {
+  const env = await createTestEnv(join(__dirname, 'runbooks'));
+  const portal = await startPortal(env, { BATON_LOG_LEVEL: 'error' });
+  try {
+    const ssh = await measureSsh(portal, waitForFinish);
+    console.table({
+      'ssh nodes': ssh.nodes,
+      'baton (ms, API -> all results stored)': ssh.batonMs,
+      'parallel-ssh (ms)': ssh.psshMs,
+      'ansible (ms)': ssh.ansibleMs,
+      'baton / pssh': ssh.batonVsPssh,
+      'ansible / baton': ssh.ansibleVsBaton,
+    });
+    return { ssh };
   } finally {
     await portal.close();
     await destroyTestEnv(env);

@@ -2,3 +2,6 @@
 export * from './protocol/signing';
 export * from './executor/node-run';
 export * from './executor/outputs';
+export * from './executor/host';
+export * from './executor/process';
+export * from './executor/shell-quote';

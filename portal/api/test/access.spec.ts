@@ -134,6 +134,8 @@ describe('access control', () => {
     const all = (e: Expect): Record<Who, Expect> => Object.fromEntries(EVERYONE.map((w) => [w, e])) as Record<Who, Expect>;
     const only = (allowed: Who[], otherwise: Expect = 403): Record<Who, Expect> =>
       Object.fromEntries(EVERYONE.map((w) => [w, allowed.includes(w) ? 'ok' : otherwise])) as Record<Who, Expect>;
+    /** An SSH node on a closed port: declaring it needs no server. */
+    const sshNode = (name: string) => ({ name, host: '127.0.0.1', port: 1, user: 'root', keySecret: 'ssh-key', hostKey: 'tofu' });
     const startOpen = () => admin.run('open.hello', { params: { seconds_to_wait: 5 } });
 
     const rows: Row[] = [
@@ -232,6 +234,27 @@ describe('access control', () => {
         expect: { viewer: 403, operator: 404, editor: 'ok', auditor: 403, admin: 'ok', openOperator: 404 },
       },
       { route: 'GET /api/v1/nodes', call: (p) => p.request('GET', '/api/v1/nodes'), expect: all('ok') },
+      {
+        route: 'POST /api/v1/nodes',
+        call: (p, who) => p.request('POST', '/api/v1/nodes', sshNode(`ssh-new-${who.toLowerCase()}`)),
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'PATCH /api/v1/nodes/:name',
+        call: async (p, who) => {
+          await admin.request('POST', '/api/v1/nodes', sshNode(`ssh-patch-${who.toLowerCase()}`));
+          return p.request('PATCH', `/api/v1/nodes/ssh-patch-${who.toLowerCase()}`, { labels: { patched: 'yes' } });
+        },
+        expect: only(['editor', 'admin']),
+      },
+      {
+        route: 'DELETE /api/v1/nodes/:name',
+        call: async (p, who) => {
+          await admin.request('POST', '/api/v1/nodes', sshNode(`ssh-doomed-${who.toLowerCase()}`));
+          return p.request('DELETE', `/api/v1/nodes/ssh-doomed-${who.toLowerCase()}`);
+        },
+        expect: only(['editor', 'admin']),
+      },
       { route: 'GET /api/v1/auth/me', call: (p) => p.request('GET', '/api/v1/auth/me'), expect: all('ok') },
       { route: 'POST /api/v1/auth/tokens', call: (p) => p.request('POST', '/api/v1/auth/tokens', { name: 'ci' }), expect: all('ok') },
       { route: 'GET /api/v1/auth/tokens', call: (p) => p.request('GET', '/api/v1/auth/tokens'), expect: all('ok') },

@@ -1,18 +1,16 @@
 /**
  * Executes one node's share of an execution: the steps as a DAG (independent steps in parallel), retries with
  * backoff, step and node timeouts, outputs, `onFailure` steps and cancel. It reports progress only as events,
- * so the agent (publishing to JetStream) and the portal's `local` node (writing directly) share this code.
+ * so the agent (publishing to JetStream) and the portal's `local` node (writing directly) share this code; where the
+ * commands run is a `StepHost` (child processes here by default, a remote machine over SSH for agentless nodes).
  * Every reported text (log chunks, outputs, errors, reasons) is masked against the plan's `secrets` here, at the
  * source, so secret values never leave the node in an event.
  */
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { parseDuration } from '../duration';
 import type { NodeEvent, NodeEventDraft, NodeOutcome, NodePlan, PlanStep, StepStatus } from '../protocol/messages';
 import { SecretMasker, maskRecord, maskText } from './mask';
 import { outputEnvName, parseOutputs } from './outputs';
-import { runCommand } from './process';
+import { localHost, type StepHost } from './host';
 
 export interface NodeRunOptions {
   nodeRunId: string;
@@ -20,6 +18,8 @@ export interface NodeRunOptions {
   emit(event: NodeEvent): void;
   /** Variables of the executor's own environment that steps may see (PATH, HOME...); nothing else leaks in. */
   baseEnv?: Record<string, string>;
+  /** Where the commands run; default: child processes of this process with `baseEnv`. */
+  host?: StepHost;
   /** Sequence number of the first event; a resumed emitter continues where it stopped. */
   firstSeq?: number;
 }
@@ -48,10 +48,12 @@ export class NodeRunExecutor {
   private readonly outputsEnv: Record<string, string> = {};
   private workdir = '';
   private readonly secrets: string[];
+  private readonly host: StepHost;
 
   constructor(private readonly options: NodeRunOptions) {
     this.seq = options.firstSeq ?? 0;
     this.secrets = options.plan.secrets ?? [];
+    this.host = options.host ?? localHost(options.baseEnv ?? defaultBaseEnv());
   }
 
   get nodeRunId(): string {
@@ -68,7 +70,7 @@ export class NodeRunExecutor {
     const deadline = plan.timeoutMs
       ? setTimeout(() => this.stop('timed_out', `runbook timeout of ${plan.timeoutMs} ms reached`), plan.timeoutMs)
       : undefined;
-    this.workdir = await mkdtemp(join(tmpdir(), 'baton-'));
+    this.workdir = await this.host.makeWorkdir();
     try {
       const failed = await this.runDag(plan.steps, this.abort.signal);
       let outcome: NodeOutcome = 'succeeded';
@@ -87,7 +89,7 @@ export class NodeRunExecutor {
       return outcome;
     } finally {
       clearTimeout(deadline);
-      await rm(this.workdir, { recursive: true, force: true });
+      await this.host.removeWorkdir(this.workdir);
     }
   }
 
@@ -165,17 +167,17 @@ export class NodeRunExecutor {
 
   private async runAttempt(step: PlanStep, attempt: number, signal: AbortSignal): Promise<StepStatus> {
     this.send({ type: 'step.started', stepId: step.id, attempt });
-    const outputFile = join(this.workdir, `${step.id}.${attempt}.out`);
-    await writeFile(outputFile, '');
+    // Plain `/`: the path may be on another machine, and every host the executor supports is POSIX.
+    const outputFile = `${this.workdir}/${step.id}.${attempt}.out`;
+    await this.host.createEmptyFile(outputFile);
     const logs = new LogBatcher((stream, data) => this.log(step.id, attempt, stream, data));
     // One masker per stream: a secret split between two writes of stdout is caught, and stderr cannot interleave it.
     const maskers = { stdout: new SecretMasker(this.secrets), stderr: new SecretMasker(this.secrets) };
-    const result = await runCommand({
+    const result = await this.host.runCommand({
       command: step.run ?? '',
       shell: step.shell ?? DEFAULT_SHELL,
       cwd: step.workdir ?? this.workdir,
       env: {
-        ...(this.options.baseEnv ?? defaultBaseEnv()),
         ...this.options.plan.env,
         ...this.outputsEnv,
         ...(step.env ?? {}),
@@ -191,7 +193,7 @@ export class NodeRunExecutor {
     for (const stream of ['stdout', 'stderr'] as const) logs.add(stream, maskers[stream].flush());
     logs.flush();
 
-    const outputs = parseOutputs(await readFile(outputFile, 'utf8').catch(() => ''));
+    const outputs = parseOutputs(await this.host.readTextFile(outputFile));
     const status = attemptStatus(result, this.stopReason?.status);
     if (status === 'succeeded') {
       for (const [key, value] of Object.entries(outputs)) this.outputsEnv[outputEnvName(step.id, key)] = value;

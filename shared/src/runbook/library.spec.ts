@@ -40,7 +40,9 @@ describe('the runbook library', () => {
   });
 
   it('uses every resource id once', () => {
-    const ids = loaded.flatMap(({ resources }) => resources.map((resource) => `${resource.kind}/${resource.id}`));
+    const ids = loaded.flatMap(({ resources }) =>
+      resources.map((resource) => `${resource.kind}/${'id' in resource ? resource.id : resource.name}`),
+    );
     expect(ids.filter((id, index) => ids.indexOf(id) !== index)).toEqual([]);
   });
 

@@ -1,5 +1,5 @@
 import { parseResources, type LoadError } from './parse';
-import type { Runbook } from './schema';
+import type { Resource, Runbook } from './schema';
 
 const FILE = 'runbooks/web/test.yaml';
 
@@ -8,6 +8,9 @@ const yaml = (...lines: string[]) => `${lines.join('\n')}\n`;
 
 /** The first four lines of every runbook below. */
 const HEADER = ['apiVersion: baton/v1', 'kind: Runbook', 'id: web.test', 'title: Test'];
+
+/** The runbooks among parsed resources (the tests below parse runbooks only). */
+const runbooksOf = (resources: Resource[]): Runbook[] => resources.filter((r): r is Runbook => r.kind === 'Runbook');
 
 const at = (line: number, column: number, message: string): LoadError => ({ file: FILE, line, column, message });
 
@@ -51,12 +54,34 @@ const DESIGN_EXAMPLE = yaml(
 );
 
 describe('parseResources', () => {
+  describe('SSH nodes (kind: Node)', () => {
+    const NODE = ['apiVersion: baton/v1', 'kind: Node', 'name: web-01', 'host: 10.0.0.5', 'user: deploy'];
+
+    it('loads a node with defaults for port, executor and labels', () => {
+      const { resources, errors } = parseResources(yaml(...NODE, 'keySecret: ssh.deploy', 'hostKey: tofu'), FILE);
+      expect(errors).toEqual([]);
+      expect(resources).toEqual([
+        expect.objectContaining({ kind: 'Node', name: 'web-01', port: 22, executor: 'ssh', labels: {}, hostKey: 'tofu' }),
+      ]);
+    });
+
+    it('refuses a node without credentials, a malformed host key, and a node that is its own jump host', () => {
+      expect(errorsIn(yaml(...NODE, 'hostKey: tofu'))).toEqual([
+        at(1, 1, 'an SSH node needs "keySecret" (a stored private key) or "passwordSecret"'),
+      ]);
+      expect(errorsIn(yaml(...NODE, 'keySecret: k1', 'hostKey: md5:aa'))[0].message).toMatch(/^hostKey: must be "tofu" or a fingerprint/);
+      expect(errorsIn(yaml(...NODE, 'keySecret: k1', 'hostKey: tofu', 'jumpHost: web-01'))).toEqual([
+        at(8, 11, 'jumpHost: a node cannot be its own jump host'),
+      ]);
+    });
+  });
+
   describe('valid files', () => {
     it('loads the example runbook of the design', () => {
       const { resources, errors } = parseResources(DESIGN_EXAMPLE, FILE);
       expect(errors).toEqual([]);
       expect(resources).toHaveLength(1);
-      const [runbook] = resources as Runbook[];
+      const [runbook] = runbooksOf(resources);
       expect(runbook).toMatchObject({
         kind: 'Runbook',
         id: 'web.restart-nginx',
@@ -90,7 +115,7 @@ describe('parseResources', () => {
       );
       const { resources, errors } = parseResources(text, FILE);
       expect(errors).toEqual([]);
-      expect(resources.map((resource) => resource.id)).toEqual(['web.test', 'web.other']);
+      expect(runbooksOf(resources).map((resource) => resource.id)).toEqual(['web.test', 'web.other']);
     });
 
     it('ignores empty documents around separators and files of only comments', () => {
@@ -111,7 +136,7 @@ describe('parseResources', () => {
         '    on: portal',
         '    http: { url: "https://chat.example/hook" }',
       );
-      const [runbook] = parseResources(text, FILE).resources as Runbook[];
+      const [runbook] = runbooksOf(parseResources(text, FILE).resources);
       expect(runbook.onFailure?.[0].http?.method).toBe('POST');
     });
   });
@@ -146,7 +171,7 @@ describe('parseResources', () => {
         '    timeout: 5s',
       );
       const { resources, errors } = parseResources(text, FILE);
-      expect(resources.map((resource) => resource.id)).toEqual(['web.test']);
+      expect(runbooksOf(resources).map((resource) => resource.id)).toEqual(['web.test']);
       expect(errors).toEqual([
         at(13, 1, 'All mapping items must start at the same column'),
         at(14, 1, 'All mapping items must start at the same column'),
@@ -184,13 +209,13 @@ describe('parseResources', () => {
 
     it('lists the known kinds for an unknown kind', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Playbook', 'id: web.test'))).toEqual([
-        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook, AlertRule, Job, Pool'),
+        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook, AlertRule, Job, Pool, Node'),
       ]);
     });
 
     it('asks for a kind when there is none', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'id: web.test'))).toEqual([
-        at(1, 1, 'missing required field "kind" (known kinds: Runbook, AlertRule, Job, Pool)'),
+        at(1, 1, 'missing required field "kind" (known kinds: Runbook, AlertRule, Job, Pool, Node)'),
       ]);
     });
 

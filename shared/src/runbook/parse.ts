@@ -10,7 +10,17 @@ import type { z } from 'zod';
 import { parseMatcher, templateProblems } from '../alerts/alert-rule';
 import { findCycle } from './dag';
 import { checkParamValue, describeParamValue, envNameProblem, paramEnvName } from './params';
-import { resourceSchema, type AlertRule, type ParamSpec, type Pool, type Resource, type Runbook, type Step } from './schema';
+import {
+  resourceSchema,
+  type AlertRule,
+  type NodeResource,
+  type ParamSpec,
+  type Pool,
+  type Resource,
+  type Runbook,
+  type SshNodeSpec,
+  type Step,
+} from './schema';
 
 export interface LoadError {
   file: string;
@@ -28,7 +38,7 @@ type DataPath = readonly PropertyKey[];
  * Positions are looked up only at the end, so checks stay plain functions over plain data.
  * `at: 'key'` points at the key itself, for problems with the name rather than the value.
  */
-interface Problem {
+export interface Problem {
   path: DataPath;
   message: string;
   at?: 'key';
@@ -124,7 +134,26 @@ function semanticProblems(resource: Resource): Problem[] {
       return [];
     case 'Pool':
       return poolProblems(resource);
+    case 'Node':
+      return checkSshNode(resource);
   }
+}
+
+/** The cross-field rules of an SSH node (the API applies the same ones). */
+export function sshNodeProblems(node: Pick<SshNodeSpec, 'name' | 'keySecret' | 'passwordSecret' | 'jumpHost'>): Problem[] {
+  const problems: Problem[] = [];
+  if (node.keySecret === undefined && node.passwordSecret === undefined) {
+    problems.push({ path: [], message: 'an SSH node needs "keySecret" (a stored private key) or "passwordSecret"' });
+  }
+  if (node.jumpHost !== undefined && node.jumpHost === node.name) {
+    problems.push({ path: ['jumpHost'], message: 'jumpHost: a node cannot be its own jump host' });
+  }
+  if (node.name === 'local') problems.push({ path: ['name'], message: 'name: "local" is reserved for the portal\'s own host' });
+  return problems;
+}
+
+function checkSshNode(node: NodeResource): Problem[] {
+  return sshNodeProblems(node);
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -246,6 +246,39 @@ export const poolSchema = z.strictObject({
 });
 export type Pool = z.infer<typeof poolSchema>;
 
+/** A node name: agents, SSH nodes and `local` share one namespace of names. */
+export const nodeNameSchema = z
+  .string()
+  .max(128)
+  .regex(/^[a-z0-9][a-z0-9_.-]*$/, 'must be lower-case letters, digits, ".", "-" or "_", e.g. web-01');
+
+/** A pinned SSH host key as `ssh-keygen -lf` prints it (`SHA256:` + unpadded base64), or `tofu` (pin the first seen). */
+export const hostKeySchema = z.union([
+  z.literal('tofu'),
+  z.string().regex(/^SHA256:[A-Za-z0-9+/]{43}$/, 'must be "tofu" or a fingerprint as ssh-keygen -lf prints it, e.g. SHA256:abc...'),
+]);
+
+/** What defines an agentless node reached over SSH; the same fields in YAML (`kind: Node`) and in `POST /api/v1/nodes`. */
+export const sshNodeSpecSchema = z.strictObject({
+  name: nodeNameSchema,
+  executor: z.literal('ssh').default('ssh'),
+  host: z.string().min(1).max(253),
+  port: z.number().int().min(1).max(65535).default(22),
+  user: z.string().min(1).max(64),
+  /** Stored secret holding a private key (OpenSSH or PEM format). */
+  keySecret: secretNameSchema.optional(),
+  /** Stored secret holding the password, when the node takes passwords. */
+  passwordSecret: secretNameSchema.optional(),
+  hostKey: hostKeySchema,
+  labels: labels.default({}),
+  /** Another SSH node the connection is forwarded through (a bastion). */
+  jumpHost: nodeNameSchema.optional(),
+});
+export type SshNodeSpec = z.infer<typeof sshNodeSpecSchema>;
+
+export const nodeResourceSchema = sshNodeSpecSchema.extend({ apiVersion: z.literal('baton/v1'), kind: z.literal('Node') });
+export type NodeResource = z.infer<typeof nodeResourceSchema>;
+
 /** Every kind the loader understands. */
-export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema, alertRuleSchema, jobSchema, poolSchema]);
+export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema, alertRuleSchema, jobSchema, poolSchema, nodeResourceSchema]);
 export type Resource = z.infer<typeof resourceSchema>;

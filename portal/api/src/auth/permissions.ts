@@ -33,6 +33,8 @@ export const PERMISSIONS = [
   'executions:cancel-own',
   'executions:cancel-any',
   'nodes:read',
+  /** Declare, change and remove SSH nodes. */
+  'nodes:write',
   'audit:read',
   'users:read',
   'users:write',
@@ -75,7 +77,7 @@ const OPERATOR: Permission[] = [...VIEWER, 'runbooks:run', 'executions:cancel-ow
 export const ROLE_PERMISSIONS: Record<Role, ReadonlySet<Permission>> = {
   viewer: new Set(VIEWER),
   operator: new Set(OPERATOR),
-  editor: new Set([...OPERATOR, 'runbooks:write', 'pools:write']),
+  editor: new Set([...OPERATOR, 'runbooks:write', 'pools:write', 'nodes:write']),
   auditor: new Set([...VIEWER, 'audit:read', 'users:read', 'secrets:read']),
   admin: new Set(PERMISSIONS),
 };

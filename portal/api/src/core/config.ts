@@ -51,6 +51,9 @@ const envSchema = z.object({
   BATON_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
   BATON_DISPATCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
   BATON_DEFAULT_TIMEOUT: z.string().refine(isDuration, 'must be a duration such as 30m or 1h').default('1h'),
+  BATON_SSH_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(50),
+  BATON_SSH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
+  BATON_SSH_CHECK_MS: z.coerce.number().int().min(100).default(30_000),
   BATON_WEB_DIR: z.string().optional(),
   BATON_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
   BATON_OIDC_ISSUER: z.string().optional(),
@@ -108,6 +111,14 @@ export function parseConfig(env: Record<string, string | undefined>) {
     heartbeatMs: e.BATON_HEARTBEAT_MS,
     dispatchTimeoutMs: e.BATON_DISPATCH_TIMEOUT_MS,
     defaultTimeout: e.BATON_DEFAULT_TIMEOUT,
+    ssh: {
+      /** Open SSH connections to nodes at once (one per running node run); further node runs wait for a slot. */
+      maxConnections: e.BATON_SSH_MAX_CONNECTIONS,
+      /** Bound on TCP connect, key exchange and authentication, per hop. */
+      connectTimeoutMs: e.BATON_SSH_CONNECT_TIMEOUT_MS,
+      /** How often the reachability of SSH nodes is checked (TCP connect and SSH banner). */
+      checkIntervalMs: e.BATON_SSH_CHECK_MS,
+    },
     webDir: e.BATON_WEB_DIR,
     logLevel: e.BATON_LOG_LEVEL,
     oidc: oidcConfig(e),

@@ -1,4 +1,4 @@
-/** Running things: target selection, rolling dispatch, transports (local, NATS agents), event ingestion, watchdog. */
+/** Running things: target selection, rolling dispatch, transports (local, NATS agents, SSH), event ingestion, watchdog. */
 import { Module } from '@nestjs/common';
 import { ExecutionsModule } from '../executions/executions.module';
 import { NodesModule } from '../nodes/nodes.module';
@@ -7,13 +7,14 @@ import { DispatchService } from './dispatch.service';
 import { EventIngestService } from './event-ingest.service';
 import { LocalTransport } from './local.transport';
 import { NatsTransport } from './nats.transport';
+import { SshTransport } from './ssh.transport';
 import { RunController } from './run.controller';
 import { SigningKeyService } from './signing-key.service';
 
 @Module({
   imports: [ExecutionsModule, NodesModule, RunbooksModule],
   controllers: [RunController],
-  providers: [DispatchService, LocalTransport, NatsTransport, EventIngestService, SigningKeyService],
+  providers: [DispatchService, LocalTransport, NatsTransport, SshTransport, EventIngestService, SigningKeyService],
   exports: [DispatchService],
 })
 export class DispatchModule {}

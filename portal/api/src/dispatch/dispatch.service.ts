@@ -27,6 +27,7 @@ import { RunbooksService } from '../runbooks/runbooks.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { LocalTransport } from './local.transport';
 import { NatsTransport } from './nats.transport';
+import { SshTransport } from './ssh.transport';
 import type { Transport } from './transport';
 
 export interface StartRequest {
@@ -57,6 +58,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     private readonly executions: ExecutionsService,
     private readonly local: LocalTransport,
     private readonly agents: NatsTransport,
+    private readonly ssh: SshTransport,
     private readonly secrets: SecretsService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
@@ -76,6 +78,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     this.isShuttingDown = true;
     clearInterval(this.watchdog);
     this.local.stopAll();
+    this.ssh.stopAll();
   }
 
   async start(request: StartRequest): Promise<Execution> {
@@ -254,6 +257,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
   private transportFor(executor: string): Transport {
     if (executor === 'local') return this.local;
     if (executor === 'agent' && this.config.nats) return this.agents;
+    if (executor === 'ssh') return this.ssh;
     throw new Error(`no transport for executor "${executor}"`);
   }
 
@@ -292,6 +296,10 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     }
     if (run.executor === 'local' && !this.local.isRunning(run.id)) {
       return { status: 'lost', reason: 'the portal restarted during the run on the local node' };
+    }
+    // The portal drives SSH node runs itself: one that is not running here was left by a portal that stopped.
+    if (run.executor === 'ssh' && !this.ssh.isRunning(run.id) && !this.orchestrated.has(run.id)) {
+      return { status: 'lost', reason: 'the portal driving this SSH node run stopped during the run' };
     }
     // Right after a portal start no heartbeat has been heard yet: give agents one silence period first.
     if (run.executor === 'agent' && now - this.bootedAt > this.nodes.silenceLimitMs && !this.nodes.isAlive(run.node, now)) {

@@ -3,9 +3,10 @@
  * events go straight to the execution record instead of through JetStream.
  */
 import { Injectable, Logger } from '@nestjs/common';
-import type { CancelOrder, DispatchOrder, NodeEvent } from '@baton/shared';
+import type { CancelOrder, DispatchOrder } from '@baton/shared';
 import { NodeRunExecutor } from '@baton/shared/node';
 import { ExecutionsService } from '../executions/executions.service';
+import { EventWriter } from './event-writer';
 import type { DispatchResult, Transport } from './transport';
 
 @Injectable()
@@ -39,34 +40,5 @@ export class LocalTransport implements Transport {
 
   stopAll(): void {
     for (const executor of this.running.values()) executor.cancel('portal shutting down');
-  }
-}
-
-/** Writes events in order, batching those that arrive while a write is in flight. */
-class EventWriter {
-  private buffer: NodeEvent[] = [];
-  private writing?: Promise<void>;
-
-  constructor(private readonly write: (events: NodeEvent[]) => Promise<void>) {}
-
-  push(event: NodeEvent): void {
-    this.buffer.push(event);
-    this.writing ??= this.flush();
-  }
-
-  async drained(): Promise<void> {
-    while (this.writing) await this.writing;
-  }
-
-  private async flush(): Promise<void> {
-    while (this.buffer.length > 0) {
-      const batch = this.buffer.splice(0);
-      await this.write(batch).catch(async () => {
-        // A database blip must not lose events: put them back and try again shortly.
-        this.buffer.unshift(...batch);
-        await new Promise((r) => setTimeout(r, 500));
-      });
-    }
-    this.writing = undefined;
   }
 }

@@ -17,6 +17,8 @@ const MISSED_HEARTBEATS = 3;
 @Injectable()
 export class NodesService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly lastHeartbeat = new Map<string, number>();
+  /** SSH nodes' last reachability check in this replica; a node not yet checked counts as reachable. */
+  private readonly sshReachable = new Map<string, boolean>();
   private flushTimer?: NodeJS.Timeout;
 
   constructor(
@@ -81,6 +83,10 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
     return last !== undefined && now - last < this.silenceLimitMs;
   }
 
+  setSshReachable(node: string, isReachable: boolean): void {
+    this.sshReachable.set(node, isReachable);
+  }
+
   msSinceHeartbeat(node: string, now = Date.now()): number | undefined {
     const last = this.lastHeartbeat.get(node);
     return last === undefined ? undefined : now - last;
@@ -113,9 +119,11 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
       `SELECT name, executor FROM nodes WHERE labels @> $1::jsonb ORDER BY name`,
       [JSON.stringify(selector)],
     );
-    return candidates.filter((n) =>
-      n.executor === 'local' ? this.config.isLocalNodeEnabled && Object.keys(selector).length > 0 : this.isAlive(n.name),
-    );
+    return candidates.filter((n) => {
+      if (n.executor === 'local') return this.config.isLocalNodeEnabled && Object.keys(selector).length > 0;
+      if (n.executor === 'ssh') return this.sshReachable.get(n.name) !== false;
+      return this.isAlive(n.name);
+    });
   }
 
   /** Live nodes whose labels include all of `labels` (agents heard from recently), oldest registration first. */

@@ -15,8 +15,10 @@ import { Secrets1763971300000 } from './migrations/1763971300000-secrets';
 import { Hooks1763971500000 } from './migrations/1763971500000-hooks';
 import { Jobs1763971400000 } from './migrations/1763971400000-jobs';
 import { Pools1763971700000 } from './migrations/1763971700000-pools';
+import { SshNodes1763971600000 } from './migrations/1763971600000-ssh-nodes';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
+import { SshNodeRecord } from '../../nodes/ssh-node.entity';
 import { User } from '../../auth/user.entity';
 import { ApiToken, LoginFailure, RefreshToken } from '../../auth/token.entity';
 import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
@@ -31,6 +33,7 @@ export const ENTITIES = [
   RunbookRecord,
   RunbookVersion,
   NodeRecord,
+  SshNodeRecord,
   User,
   ApiToken,
   RefreshToken,
@@ -54,8 +57,9 @@ export const MIGRATIONS = [
   AccessControl1763971100000,
   AuditLog1763971200000,
   Secrets1763971300000,
-  Hooks1763971500000,
   Jobs1763971400000,
+  Hooks1763971500000,
+  SshNodes1763971600000,
   Pools1763971700000,
 ];
 
