@@ -181,7 +181,7 @@ describe('access control', () => {
       },
       {
         route: 'POST /api/v1/executions/:id/cancel (own)',
-        call: async (p, who) => {
+        call: async (p) => {
           const started = await p.request('POST', '/api/v1/runbooks/open.hello/executions', { params: { seconds_to_wait: 5 } });
           const id = started.status === 201 ? started.body.id : await startOpen();
           return p.request('POST', `/api/v1/executions/${id}/cancel`);

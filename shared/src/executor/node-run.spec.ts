@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
-import { NodeEvent, NodePlan, PlanStep } from '@baton/shared';
-import { NodeRunExecutor } from '@baton/shared/node';
+import type { NodeEvent, NodePlan, PlanStep } from '../protocol/messages';
+import { NodeRunExecutor } from './node-run';
 
 function plan(steps: PlanStep[], extra: Partial<NodePlan> = {}): NodePlan {
   return { steps, onFailure: [], env: {}, secrets: [], ...extra };

@@ -1,6 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync, rmSync } from 'node:fs';
-import { exportStatement, shellQuote } from '@baton/shared/node';
+import { exportStatement, shellQuote } from './shell-quote';
 
 /** What /bin/sh makes of a quoted word: the value printed back byte for byte. */
 function throughShell(script: string): string {

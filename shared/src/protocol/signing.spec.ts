@@ -1,5 +1,5 @@
-import { Order } from '@baton/shared';
-import { EnvelopeSigner, EnvelopeVerifier, generateSigningKeys } from '@baton/shared/node';
+import type { Order } from './messages';
+import { EnvelopeSigner, EnvelopeVerifier, generateSigningKeys } from './signing';
 
 const order: Order = { type: 'cancel', nodeRunId: 'nr-1', node: 'web-1', reason: 'test' };
 
