@@ -1,4 +1,4 @@
-import { canCancel, canReadAudit, formatRoleGrants, isAdmin, parseRoleGrants, whyCannotRun, type Principal } from './permissions';
+import { canCancel, canEditJobs, canReadAudit, formatRoleGrants, isAdmin, parseRoleGrants, whyCannotRun, type Principal, type RoleGrant } from './permissions';
 
 const user = (username: string, ...roles: Principal['roles']): Principal => ({ username, roles });
 
@@ -40,5 +40,15 @@ describe('UI permissions (mirror of the API rules)', () => {
     expect(parseRoleGrants('root')).toEqual({ error: expect.stringMatching(/"root" is not a role/) });
     expect(parseRoleGrants('viewer:')).toEqual({ error: expect.stringMatching(/role:namespace/) });
     expect(formatRoleGrants([{ role: 'operator' }, { role: 'viewer', namespace: 'web' }])).toBe('operator, viewer:web');
+  });
+});
+
+describe('canEditJobs', () => {
+  const who = (...roles: RoleGrant[]): Principal => ({ username: 'u', roles });
+  it('admits global editors and admins only', () => {
+    expect(canEditJobs(who({ role: 'editor' }))).toBe(true);
+    expect(canEditJobs(who({ role: 'admin' }))).toBe(true);
+    expect(canEditJobs(who({ role: 'operator' }, { role: 'auditor' }))).toBe(false);
+    expect(canEditJobs(who({ role: 'editor', namespace: 'ops' }))).toBe(false);
   });
 });

@@ -56,6 +56,14 @@ export function canReadAudit(principal: Principal): boolean {
   return rolesIn(principal).some((role) => role === 'auditor' || role === 'admin');
 }
 
+/**
+ * Creating, changing (enabling, disabling) and deleting jobs needs runbooks:write, which editors and admins hold; the
+ * page offers it only for a global grant (a namespace grant is still honoured by the API for that namespace's jobs).
+ */
+export function canEditJobs(principal: Principal): boolean {
+  return rolesIn(principal).some((role) => INCLUDES[role].includes('editor'));
+}
+
 /** Why this person may not run the runbook, or null when they may (same rule as the API's canRunRunbook). */
 export function whyCannotRun(principal: Principal, runbook: RunbookAccess): string | null {
   const roles = rolesIn(principal, namespaceOf(runbook.id));
