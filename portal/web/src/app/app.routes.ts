@@ -37,6 +37,11 @@ export const routes: Routes = [
         loadComponent: () => import('./executions/execution.page').then((m) => m.ExecutionPage),
       },
       {
+        path: 'jobs',
+        title: 'Jobs · Baton',
+        loadComponent: () => import('./jobs/jobs.page').then((m) => m.JobsPage),
+      },
+      {
         path: 'nodes',
         title: 'Nodes · Baton',
         loadComponent: () => import('./nodes/nodes.page').then((m) => m.NodesPage),

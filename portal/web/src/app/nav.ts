@@ -17,6 +17,7 @@ const everyone = () => true;
 export const NAV_ENTRIES: NavEntry[] = [
   { label: 'Catalog', path: '/', isExact: true, isVisibleTo: everyone },
   { label: 'Executions', path: '/executions', isVisibleTo: everyone },
+  { label: 'Jobs', path: '/jobs', isVisibleTo: everyone },
   { label: 'Nodes', path: '/nodes', isVisibleTo: everyone },
   { label: 'Alerts', path: '/alerts', isVisibleTo: everyone },
   { label: 'Audit', path: '/audit', isVisibleTo: canReadAudit },
