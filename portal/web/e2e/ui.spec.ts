@@ -128,6 +128,16 @@ describe('portal UI', () => {
     await page.locator(`a[href="/executions/${executionId}"]`).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'executions.png') });
 
+    // The shipped jobs are listed with their schedule; the first opens with its next fire times.
+    await nav.getByRole('link', { name: 'Jobs' }).click();
+    await page.getByRole('heading', { name: 'Jobs' }).first().waitFor();
+    await page.getByText('ops.nightly-disk-report').first().waitFor();
+    await page
+      .getByRole('button', { name: /Run job .* now/ })
+      .first()
+      .waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'jobs.png'), fullPage: true });
+
     await nav.getByRole('link', { name: 'Nodes' }).click();
     await page.getByRole('cell', { name: 'local', exact: true }).first().waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'nodes.png') });
