@@ -2,20 +2,12 @@
  * Alert rules: loaded from `kind: AlertRule` files in RUNBOOKS_DIR at start (file rules are changed in their file),
  * created and changed through the API, and their circuit-breaker state (remediations in the window, open or closed).
  */
-import {
-  BadRequestException,
-  ConflictException,
-  Inject,
-  Injectable,
-  Logger,
-  NotFoundException,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, IsNull, Not, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { alertRuleProblems, alertRuleSchema, type AlertRule } from '@baton/shared';
-import { BATON_CONFIG, BatonConfig } from '../core/config';
-import { loadResourceDir } from '../runbooks/runbook-loader';
+import { replaceFileDefined, type FileDefined } from '../runbooks/file-resources';
+import type { LoadedResource } from '../runbooks/runbook-loader';
 import { PoolsService } from '../pools/pools.service';
 import { RunbooksService } from '../runbooks/runbooks.service';
 import { breakerWindowStart } from './episodes';
@@ -37,7 +29,7 @@ export interface AlertRuleView extends Omit<AlertRule, 'apiVersion' | 'kind'> {
 }
 
 @Injectable()
-export class AlertRulesService implements OnApplicationBootstrap {
+export class AlertRulesService implements OnModuleInit {
   private readonly logger = new Logger(AlertRulesService.name);
 
   constructor(
@@ -45,34 +37,18 @@ export class AlertRulesService implements OnApplicationBootstrap {
     @InjectDataSource() private readonly db: DataSource,
     private readonly runbooks: RunbooksService,
     private readonly pools: PoolsService,
-    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.loadFromDirectory(this.config.runbooksDir);
+  onModuleInit(): void {
+    this.runbooks.onResourcesLoaded((resources) => this.storeFileRules(resources));
   }
 
-  /** Load errors are reported by the runbook loader (same files); here only the valid rules are taken. */
-  async loadFromDirectory(dir: string): Promise<void> {
-    const { resources } = await loadResourceDir(dir);
-    const loaded: string[] = [];
-    for (const { resource, file } of resources) {
-      if (resource.kind !== 'AlertRule') continue;
-      await this.db.query(
-        `INSERT INTO alert_rules (id, content, source_file, updated_by) VALUES ($1, $2::jsonb, $3, 'file')
-         ON CONFLICT (id) DO UPDATE SET content = $2::jsonb, source_file = $3, updated_by = 'file', updated_at = now()
-           WHERE alert_rules.content IS DISTINCT FROM $2::jsonb OR alert_rules.source_file IS DISTINCT FROM $3`,
-        [resource.id, JSON.stringify(resource), file],
-      );
-      loaded.push(resource.id);
-    }
-    const fromFiles = await this.rules.find({ where: { sourceFile: Not(IsNull()) }, select: { id: true } });
-    const removed = fromFiles.map((r) => r.id).filter((id) => !loaded.includes(id));
-    if (removed.length > 0) {
-      await this.rules.delete({ id: In(removed) });
-      this.logger.warn({ rules: removed }, 'alert rules no longer defined by their files were removed');
-    }
-    this.logger.log({ rules: loaded.length, dir }, 'alert rules loaded');
+  /** The rules of a load of RUNBOOKS_DIR (its errors are reported by the runbook catalog). */
+  private async storeFileRules(resources: LoadedResource[]): Promise<void> {
+    const rules = resources.filter((r) => r.resource.kind === 'AlertRule') as FileDefined[];
+    const { stored, removed } = await replaceFileDefined(this.db, 'alert_rules', rules);
+    if (removed.length > 0) this.logger.warn({ rules: removed }, 'alert rules no longer defined by their files were removed');
+    this.logger.log({ rules: stored.length }, 'alert rules loaded');
   }
 
   /** Enabled rules that may act on deliveries of this hook. */

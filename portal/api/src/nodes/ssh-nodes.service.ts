@@ -12,6 +12,7 @@ import {
   Logger,
   NotFoundException,
   OnApplicationBootstrap,
+  OnModuleInit,
   OnApplicationShutdown,
 } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
@@ -19,7 +20,8 @@ import { DataSource, IsNull, Not, Repository } from 'typeorm';
 import { sshNodeProblems, sshNodeSpecSchema, type SshNodeSpec } from '@baton/shared';
 import { AuditService } from '../audit/audit.service';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
-import { loadResourceDir } from '../runbooks/runbook-loader';
+import type { LoadedResource } from '../runbooks/runbook-loader';
+import { RunbooksService } from '../runbooks/runbooks.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { checkSshBanner } from '../ssh/banner';
 import { connectSsh, SshConnectError, type SshConnection, type SshEndpoint } from '../ssh/connect';
@@ -49,7 +51,7 @@ export interface SshNodeView {
 }
 
 @Injectable()
-export class SshNodesService implements OnApplicationBootstrap, OnApplicationShutdown {
+export class SshNodesService implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(SshNodesService.name);
   private checkTimer?: NodeJS.Timeout;
   private checking?: Promise<void>;
@@ -61,11 +63,18 @@ export class SshNodesService implements OnApplicationBootstrap, OnApplicationShu
     private readonly nodes: NodesService,
     private readonly secrets: SecretsService,
     private readonly audit: AuditService,
+    private readonly runbooks: RunbooksService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.loadFromDirectory(this.config.runbooksDir);
+  onModuleInit(): void {
+    this.runbooks.onResourcesLoaded(async (resources) => {
+      await this.storeFileNodes(resources);
+      this.checkSoon();
+    });
+  }
+
+  onApplicationBootstrap(): void {
     this.checkTimer = setInterval(() => this.checkSoon(), this.config.ssh.checkIntervalMs).unref();
     this.checkSoon();
   }
@@ -75,9 +84,8 @@ export class SshNodesService implements OnApplicationBootstrap, OnApplicationShu
     await this.checking;
   }
 
-  /** Declares the `kind: Node` resources of the directory; nodes that came from files no longer declaring them go. */
-  async loadFromDirectory(dir: string): Promise<void> {
-    const { resources } = await loadResourceDir(dir); // load errors are reported by the runbook catalog
+  /** Declares the `kind: Node` resources of a load of RUNBOOKS_DIR; nodes from files no longer declaring them go. */
+  private async storeFileNodes(resources: LoadedResource[]): Promise<void> {
     const declared = new Set<string>();
     for (const { resource, file } of resources) {
       if (resource.kind !== 'Node') continue;

@@ -2,21 +2,13 @@
  * The pool catalog: pools loaded from `kind: Pool` files in RUNBOOKS_DIR at start (file pools are changed in their
  * file), created and changed through the API, and the view of each pool with its live size (`actual`).
  */
-import {
-  BadRequestException,
-  ConflictException,
-  Inject,
-  Injectable,
-  Logger,
-  NotFoundException,
-  OnApplicationBootstrap,
-} from '@nestjs/common';
+import { BadRequestException, ConflictException, Injectable, Logger, NotFoundException, OnModuleInit } from '@nestjs/common';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
-import { DataSource, In, IsNull, Not, Repository } from 'typeorm';
+import { DataSource, Repository } from 'typeorm';
 import { parseDuration, poolProblems, poolSchema, type Pool } from '@baton/shared';
-import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { NodesService } from '../nodes/nodes.service';
-import { loadResourceDir } from '../runbooks/runbook-loader';
+import { replaceFileDefined, type FileDefined } from '../runbooks/file-resources';
+import type { LoadedResource } from '../runbooks/runbook-loader';
 import { RunbooksService } from '../runbooks/runbooks.service';
 import { PoolRecord } from './pool.entity';
 import { cooldownEnd } from './scaling';
@@ -35,7 +27,7 @@ export interface PoolView extends Omit<Pool, 'apiVersion' | 'kind'> {
 }
 
 @Injectable()
-export class PoolsService implements OnApplicationBootstrap {
+export class PoolsService implements OnModuleInit {
   private readonly logger = new Logger(PoolsService.name);
 
   constructor(
@@ -43,34 +35,18 @@ export class PoolsService implements OnApplicationBootstrap {
     @InjectDataSource() private readonly db: DataSource,
     private readonly nodes: NodesService,
     private readonly runbooks: RunbooksService,
-    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
-  async onApplicationBootstrap(): Promise<void> {
-    await this.loadFromDirectory(this.config.runbooksDir);
+  onModuleInit(): void {
+    this.runbooks.onResourcesLoaded((resources) => this.storeFilePools(resources));
   }
 
-  /** Load errors are reported by the runbook loader (same files); here only the valid pools are taken. `desired` is kept. */
-  async loadFromDirectory(dir: string): Promise<void> {
-    const { resources } = await loadResourceDir(dir);
-    const loaded: string[] = [];
-    for (const { resource, file } of resources) {
-      if (resource.kind !== 'Pool') continue;
-      await this.db.query(
-        `INSERT INTO pools (id, content, source_file, updated_by) VALUES ($1, $2::jsonb, $3, 'file')
-         ON CONFLICT (id) DO UPDATE SET content = $2::jsonb, source_file = $3, updated_by = 'file', updated_at = now()
-           WHERE pools.content IS DISTINCT FROM $2::jsonb OR pools.source_file IS DISTINCT FROM $3`,
-        [resource.id, JSON.stringify(resource), file],
-      );
-      loaded.push(resource.id);
-    }
-    const fromFiles = await this.pools.find({ where: { sourceFile: Not(IsNull()) }, select: { id: true } });
-    const removed = fromFiles.map((r) => r.id).filter((id) => !loaded.includes(id));
-    if (removed.length > 0) {
-      await this.pools.delete({ id: In(removed) });
-      this.logger.warn({ pools: removed }, 'pools no longer defined by their files were removed');
-    }
-    this.logger.log({ pools: loaded.length, dir }, 'pools loaded');
+  /** The pools of a load of RUNBOOKS_DIR (its errors are reported by the runbook catalog); `desired` is kept. */
+  private async storeFilePools(resources: LoadedResource[]): Promise<void> {
+    const pools = resources.filter((r) => r.resource.kind === 'Pool') as FileDefined[];
+    const { stored, removed } = await replaceFileDefined(this.db, 'pools', pools);
+    if (removed.length > 0) this.logger.warn({ pools: removed }, 'pools no longer defined by their files were removed');
+    this.logger.log({ pools: stored.length }, 'pools loaded');
   }
 
   async list(): Promise<PoolView[]> {

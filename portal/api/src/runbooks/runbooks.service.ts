@@ -11,9 +11,10 @@ import { canViewRunbook, type Principal } from '../auth/permissions';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { loadResourceDir, type LoadedResource } from './runbook-loader';
 
+import { RunbookRecord, RunbookVersion } from './runbook.entity';
+
 /** Stores the resources of one kind from a load of RUNBOOKS_DIR (see `onResourcesLoaded`). */
 export type ResourceLoadListener = (resources: LoadedResource[]) => Promise<void>;
-import { RunbookRecord, RunbookVersion } from './runbook.entity';
 
 @Injectable()
 export class RunbooksService implements OnApplicationBootstrap {
