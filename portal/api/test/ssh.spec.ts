@@ -156,6 +156,21 @@ describe('SSH nodes', () => {
     expect(await waitUntil(() => !existsSync(join(outputFile, '..')))).toBe(true);
   });
 
+  it('shares the scratch directory between steps started together, closes stdin, keeps output edge cases', async () => {
+    const { execution, log } = await runOn('ssh.workdir', ['ssh-a']);
+    expect(execution.status).toBe('succeeded');
+    const steps = execution.nodes[0].steps;
+    expect(steps.find((s: any) => s.id === 'both')).toMatchObject({ status: 'succeeded', exitCode: 0, outputs: { x: '1', y: '2' } });
+    expect(log).toContain('left\nright\n');
+    expect(log).toContain('no newline at the end');
+    expect(log).toContain("a line that starts like the wrapper's marker: baton-\n");
+    expect(log).toContain('to stderr last');
+    expect(log).not.toContain('baton-marker-'); // nothing of the wrapper's own lines shows
+    const scratch = /scratch at (\S+)/.exec(log)![1];
+    expect(scratch).toMatch(/^\/tmp\/baton-[0-9a-f]{24}$/);
+    expect(await waitUntil(() => !existsSync(scratch))).toBe(true);
+  });
+
   it.each([
     ['quotes \' and "', `it's "quoted" ''`],
     ['command substitution', `$(touch ${PWNED})`],
@@ -174,7 +189,7 @@ describe('SSH nodes', () => {
 
   it('kills the remote process group when a step times out', async () => {
     const pidfile = join(keys, 'timeout.pid');
-    const { execution } = await runOn('ssh.sleep', ['ssh-a'], { pidfile });
+    const { execution, log } = await runOn('ssh.sleep', ['ssh-a'], { pidfile });
     // As on agents: a step that times out fails its node run; only the runbook's own timeout times the run out.
     expect(execution.status).toBe('failed');
     expect(execution.nodes[0].steps[0]).toMatchObject({
@@ -185,6 +200,9 @@ describe('SSH nodes', () => {
     });
     const pid = Number(readFileSync(pidfile, 'utf8'));
     expect(await waitUntil(() => !isAlive(pid))).toBe(true);
+    // The killed step could not clean up after itself: the run did.
+    const scratch = /scratch at (\S+)/.exec(log)![1];
+    expect(await waitUntil(() => !existsSync(scratch))).toBe(true);
   });
 
   it('kills the remote process group on cancel', async () => {

@@ -169,11 +169,11 @@ export class NodeRunExecutor {
     this.send({ type: 'step.started', stepId: step.id, attempt });
     // Plain `/`: the path may be on another machine, and every host the executor supports is POSIX.
     const outputFile = `${this.workdir}/${step.id}.${attempt}.out`;
-    await this.host.createEmptyFile(outputFile);
     const logs = new LogBatcher((stream, data) => this.log(step.id, attempt, stream, data));
     // One masker per stream: a secret split between two writes of stdout is caught, and stderr cannot interleave it.
     const maskers = { stdout: new SecretMasker(this.secrets), stderr: new SecretMasker(this.secrets) };
-    const result = await this.host.runCommand({
+    const result = await this.host.runStep({
+      outputFile,
       command: step.run ?? '',
       shell: step.shell ?? DEFAULT_SHELL,
       cwd: step.workdir ?? this.workdir,
@@ -193,7 +193,7 @@ export class NodeRunExecutor {
     for (const stream of ['stdout', 'stderr'] as const) logs.add(stream, maskers[stream].flush());
     logs.flush();
 
-    const outputs = parseOutputs(await this.host.readTextFile(outputFile));
+    const outputs = parseOutputs(result.outputText);
     const status = attemptStatus(result, this.stopReason?.status);
     if (status === 'succeeded') {
       for (const [key, value] of Object.entries(outputs)) this.outputsEnv[outputEnvName(step.id, key)] = value;

@@ -39,18 +39,15 @@ export class SshTransport implements Transport {
   async dispatch(order: DispatchOrder): Promise<DispatchResult> {
     await this.slots.acquire();
     const started = process.hrtime.bigint();
-    let connection: SshConnection | undefined;
-    let host: SshStepHost;
+    let connection: SshConnection;
     try {
       connection = await this.sshNodes.connect(order.node);
-      host = new SshStepHost(connection.client);
-      await host.open();
     } catch (err) {
-      connection?.close();
       this.slots.release();
       const reason = err instanceof SshConnectError ? err.reason : `could not use the SSH connection: ${(err as Error).message}`;
       return { accepted: false, status: 'unreachable', reason };
     }
+    const host = new SshStepHost(connection.client);
     this.metrics.dispatchLatency.observe({ executor: 'ssh' }, Number(process.hrtime.bigint() - started) / 1e9);
     const writer = new EventWriter((events) => this.executions.applyEvents(events.map((event) => ({ event, node: order.node }))));
     const executor = new NodeRunExecutor({ nodeRunId: order.nodeRunId, plan: order.plan, emit: (e) => writer.push(e), host });

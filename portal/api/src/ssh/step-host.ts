@@ -2,20 +2,30 @@
  * Runs a node run's steps on a remote machine over one SSH connection: the `StepHost` of agentless nodes, so the
  * shared executor keeps the semantics (DAG, retries, timeouts, outputs, masking, events) in one place.
  *
- * sshd ignores `env` requests, so each command exports its variables itself, every value single-quoted
- * (`exportStatement`). Each step runs as `exec /bin/sh -c <script>` in the process group sshd gives the session
- * (sshd makes every session's shell a process group leader); the script first writes its pid, so a timeout or a
- * cancel kills the whole group through a second channel, not just the channel. The run's scratch directory is a
- * `mktemp -d` on the remote side, removed at the end.
+ * Every SSH session costs the target a fork and a login shell (which may read a heavy ~/.bashrc), so a step is
+ * exactly one session and the run adds none. The step's wrapper script creates the scratch directory (first steps
+ * only; its name is chosen here, unguessable, mode 700), empties the output file, prints its pid, runs the
+ * command, then prints a marker line, the output file and a closing marker with the exit code, all on the step's
+ * own stdout (`StepStream` splits them apart again). Then it waits on stdin: `keep` when another step has started,
+ * anything else (`rm`, or end of file because the portal or the connection went away) removes the scratch
+ * directory. So the last step's session does the clean-up, and a run the portal lost does not leave it behind.
+ *
+ * sshd ignores `env` requests, so the command's variables are exported by the script, every value single-quoted
+ * (`exportStatement`), in a subshell so that they cannot change how the wrapper itself works. sshd makes each
+ * session's shell a process group leader and the wrapper `exec`s into /bin/sh, so its pid names the group: a
+ * timeout or a cancel kills the whole group through a second session, not just the channel.
  */
+import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
-import { exportStatement, shellQuote, type CommandResult, type CommandSpec, type StepHost } from '@baton/shared/node';
+import { exportStatement, shellQuote, type StepCommand, type StepHost, type StepResult } from '@baton/shared/node';
 
 /** After SIGTERM the remote group gets this long before SIGKILL (as on agents). */
 const KILL_GRACE_MS = 2000;
-/** How long a kill waits for a step that was stopped right as it started to write its pid. */
-const PID_WAIT_TRIES = 20;
+/** The wrapper's own failures (scratch directory, output file, working directory): the command never ran. */
+const WRAPPER_FAILED = 125;
+/** How long the end of a run waits for the last steps' sessions to remove the scratch directory. */
+const CLEANUP_WAIT_MS = 5000;
 
 export interface ExecResult {
   exitCode: number | null;
@@ -25,103 +35,126 @@ export interface ExecResult {
 }
 
 export class SshStepHost implements StepHost {
-  private workdir?: string;
-  private pidFiles = 0;
-  /** Output files to empty before the next command starts (the wrapper does it, saving a round trip). */
-  private readonly filesToEmpty = new Set<string>();
+  /** `/tmp` rather than the remote $TMPDIR: the path must be known here, before anything runs there. */
+  readonly workdir = `/tmp/baton-${randomBytes(12).toString('hex')}`;
+  /** Set once a step has reported its pid, which it does only after the scratch directory exists. */
+  private workdirExists = false;
+  /** Sessions of finished steps, waiting to hear whether the run goes on (`keep`) or is over (`rm`). */
+  private readonly parked = new Set<ClientChannel>();
 
   constructor(private readonly client: Client) {}
 
-  /** Creates the remote scratch directory; called when the node run is dispatched, so a broken shell is seen early. */
-  async open(): Promise<string> {
-    const made = await this.exec('umask 077 && mktemp -d "${TMPDIR:-/tmp}/baton-XXXXXXXXXX"');
-    const dir = made.stdout.trim();
-    if (made.exitCode !== 0 || !dir.startsWith('/')) {
-      throw new Error(
-        `could not create a temporary directory on the node: ${(made.stderr || made.stdout).trim() || `exit ${made.exitCode}`}`,
-      );
-    }
-    this.workdir = dir;
-    return dir;
-  }
-
   async makeWorkdir(): Promise<string> {
-    return this.workdir ?? this.open();
+    return this.workdir;
   }
 
-  async createEmptyFile(path: string): Promise<void> {
-    this.filesToEmpty.add(path);
+  async removeWorkdir(): Promise<void> {
+    const parked = [...this.parked];
+    this.parked.clear();
+    if (parked.length > 0) {
+      await Promise.all(parked.map((channel) => closed(channel, () => channel.end('rm\n'), CLEANUP_WAIT_MS)));
+    } else if (this.workdirExists) {
+      // The last step was killed or lost its session before it could clean up.
+      await this.exec(`rm -rf ${shellQuote(this.workdir)}`).catch(() => undefined);
+    }
   }
 
-  async readTextFile(path: string): Promise<string> {
-    const read = await this.exec(`cat ${shellQuote(path)} 2>/dev/null`).catch(() => undefined);
-    return read?.stdout ?? '';
-  }
+  runStep(spec: StepCommand): Promise<StepResult> {
+    for (const channel of this.parked) channel.end('keep\n');
+    this.parked.clear();
+    const marker = `baton-marker-${randomBytes(12).toString('hex')}`;
+    const script = this.wrapper(spec, marker);
 
-  async removeWorkdir(path: string): Promise<void> {
-    await this.exec(`rm -rf ${shellQuote(path)}`).catch(() => undefined);
-  }
-
-  runCommand(spec: CommandSpec): Promise<CommandResult> {
-    const pidFile = `${this.workdir ?? '/tmp'}/.pid.${++this.pidFiles}`;
-    const empty = [...this.filesToEmpty].map((f) => `: > ${shellQuote(f)} || exit 125`);
-    this.filesToEmpty.clear();
-    const exports = exportStatement(spec.env);
-    const script = [
-      `echo $$ > ${shellQuote(pidFile)} || exit 125`,
-      ...empty,
-      `cd ${shellQuote(spec.cwd)} || exit 125`,
-      ...(exports ? [exports] : []),
-      `exec ${shellQuote(spec.shell)} -c ${shellQuote(spec.command)}`,
-    ].join('\n');
     return new Promise((resolve) => {
-      let stoppedBy: CommandResult['stoppedBy'];
+      let settled = false;
+      let stoppedBy: StepResult['stoppedBy'];
       let killTimer: NodeJS.Timeout | undefined;
       let exit: { code: number | null; signal?: string } | undefined;
+      const output = new WrapperOutput(marker, (stream, text) => {
+        if (!settled) spec.onOutput(stream, text);
+      });
       const stop = (reason: 'timeout' | 'cancel') => {
-        if (stoppedBy) return;
+        if (stoppedBy || settled) return;
         stoppedBy = reason;
-        void this.killGroup(pidFile, 'TERM');
-        killTimer = setTimeout(() => void this.killGroup(pidFile, 'KILL'), KILL_GRACE_MS);
+        void this.killGroup(output.pid, 'TERM');
+        killTimer = setTimeout(() => void this.killGroup(output.pid, 'KILL'), KILL_GRACE_MS);
       };
       const timeoutTimer = spec.timeoutMs ? setTimeout(() => stop('timeout'), spec.timeoutMs) : undefined;
       const onAbort = () => stop('cancel');
-      const finish = (error?: string) => {
+      const finish = (result: Omit<StepResult, 'stoppedBy' | 'outputText'>) => {
+        if (settled) return;
+        settled = true;
         clearTimeout(timeoutTimer);
         clearTimeout(killTimer);
         spec.signal.removeEventListener('abort', onAbort);
         // As on agents: children that outlived the shell while holding no output stream must not survive a stop.
-        if (stoppedBy) void this.killGroup(pidFile, 'KILL');
-        const exitCode = exit ? (exit.code ?? (exit.signal ? 128 + signalNumber(exit.signal) : null)) : null;
-        resolve({
-          exitCode,
-          stoppedBy,
-          error: error ?? (exit || stoppedBy ? undefined : 'the SSH connection closed before the step ended'),
-        });
+        if (stoppedBy) void this.killGroup(output.pid, 'KILL');
+        resolve({ ...result, stoppedBy, outputText: output.outputText });
       };
 
       this.client.exec(`exec /bin/sh -c ${shellQuote(script)}`, (err, channel) => {
-        if (err) return finish(`could not start the step over SSH: ${err.message}`);
+        if (err) return finish({ exitCode: null, error: `could not start the step over SSH: ${err.message}` });
         if (spec.signal.aborted) onAbort();
         else spec.signal.addEventListener('abort', onAbort, { once: true });
-        streamText(channel, 'stdout', spec.onOutput);
-        streamText(channel.stderr, 'stderr', spec.onOutput);
+        output.onDone = (exitCode) => {
+          this.parked.add(channel);
+          finish({ exitCode });
+        };
+        decodeText(channel, (text) => {
+          output.pushStdout(text);
+          if (output.pidKnown) this.workdirExists = true;
+        });
+        decodeText(channel.stderr, (text) => output.pushStderr(text));
         channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal }));
-        channel.on('close', () => finish());
+        channel.on('close', () => {
+          this.parked.delete(channel);
+          output.end();
+          finish({
+            exitCode: exit ? (exit.code ?? (exit.signal ? 128 + signalNumber(exit.signal) : null)) : null,
+            error: exit || stoppedBy ? undefined : 'the SSH connection closed before the step ended',
+          });
+        });
       });
     });
   }
 
-  /** Signals the step's process group; waits briefly for the pid file of a step stopped as it started. */
-  private async killGroup(pidFile: string, signal: 'TERM' | 'KILL'): Promise<void> {
-    const file = shellQuote(pidFile);
-    const script =
-      `i=0; while [ ! -s ${file} ] && [ $i -lt ${PID_WAIT_TRIES} ]; do sleep 0.1; i=$((i+1)); done; ` +
-      `pid=$(cat ${file} 2>/dev/null) && [ -n "$pid" ] && kill -s ${signal} -- -"$pid" 2>/dev/null; true`;
-    await this.exec(script).catch(() => undefined);
+  /** The step's wrapper script (see the top of this file); `marker` is random per step. */
+  private wrapper(spec: StepCommand, marker: string): string {
+    const dir = shellQuote(this.workdir);
+    const out = shellQuote(spec.outputFile);
+    const exports = exportStatement(spec.env);
+    return [
+      ...(this.workdirExists
+        ? []
+        : [
+            // Steps started together all try; the losers accept the directory only if it is ours and not a link.
+            `if ! mkdir -m 700 ${dir} 2>/dev/null; then if [ ! -d ${dir} ] || [ -h ${dir} ] || [ ! -O ${dir} ]; then ` +
+              `echo "baton: cannot create the scratch directory ${this.workdir}" >&2; exit ${WRAPPER_FAILED}; fi; fi`,
+          ]),
+      `: > ${out} || exit ${WRAPPER_FAILED}`,
+      'echo $$',
+      `(cd ${shellQuote(spec.cwd)} || exit ${WRAPPER_FAILED}`,
+      ...(exports ? [exports] : []),
+      `exec ${shellQuote(spec.shell)} -c ${shellQuote(spec.command)}) </dev/null`,
+      'rc=$?',
+      `printf '%s\\n' ${marker} >&2`,
+      `printf '%s\\n' ${marker}`,
+      `[ -s ${out} ] && cat ${out}`,
+      `printf '\\n%s %s\\n' ${marker} "$rc"`,
+      'read -r next',
+      `[ "$next" = keep ] || rm -rf ${dir}`,
+      'exit "$rc"',
+    ].join('\n');
   }
 
-  /** Runs a short command and collects its output (the helpers around steps: mktemp, cat, kill, rm). */
+  /** Signals the step's process group, once its pid is known (never, when the wrapper did not get that far). */
+  private async killGroup(pid: Promise<number | undefined>, signal: 'TERM' | 'KILL'): Promise<void> {
+    const group = await pid;
+    if (group === undefined) return;
+    await this.exec(`kill -s ${signal} -- -${group} 2>/dev/null; true`).catch(() => undefined);
+  }
+
+  /** Runs a short command and collects its output (the helpers around steps: kill, rm). */
   exec(command: string): Promise<ExecResult> {
     return new Promise((resolve, reject) => {
       this.client.exec(command, (err, channel) => {
@@ -138,19 +171,152 @@ export class SshStepHost implements StepHost {
   }
 }
 
-function streamText(
-  stream: ClientChannel | ClientChannel['stderr'],
-  name: 'stdout' | 'stderr',
-  onOutput: (stream: 'stdout' | 'stderr', text: string) => void,
-): void {
-  const decoder = new StringDecoder('utf8'); // never split a multi-byte character between chunks
+/**
+ * Splits a step wrapper's output into its parts. stdout: the pid line; the step's own output, passed on as it
+ * arrives; after the marker line, the output file's text up to the closing marker line, which carries the exit
+ * code. stderr: the step's own output up to the marker line, so that none of it can arrive after the step is
+ * reported done. Without markers (the step was killed) everything after the pid line is the step's output.
+ */
+export class WrapperOutput {
+  /** The wrapper's pid (its process group), or undefined when the stream ended before it. */
+  readonly pid: Promise<number | undefined>;
+  pidKnown = false;
+  /** What the step wrote to its output file, once the closing marker has arrived. */
+  outputText = '';
+  /** Called once with the command's exit code, when both streams have reached their markers. */
+  onDone?: (exitCode: number) => void;
+  private pidLine: string | undefined = '';
+  private exitCode?: number;
+  private resolvePid!: (pid: number | undefined) => void;
+  private readonly stdout: MarkerSplitter;
+  private readonly stderr: MarkerSplitter;
+  private readonly closing: RegExp;
+
+  constructor(marker: string, onOutput: (stream: 'stdout' | 'stderr', text: string) => void) {
+    this.pid = new Promise((resolve) => (this.resolvePid = resolve));
+    this.stdout = new MarkerSplitter(marker, (text) => onOutput('stdout', text));
+    this.stderr = new MarkerSplitter(marker, (text) => onOutput('stderr', text));
+    this.closing = new RegExp(`\\n${marker} (\\d+)\\n`);
+  }
+
+  pushStdout(text: string): void {
+    if (this.pidLine !== undefined) {
+      this.pidLine += text;
+      const newline = this.pidLine.indexOf('\n');
+      if (newline < 0) return;
+      const pid = Number(this.pidLine.slice(0, newline));
+      this.pidKnown = Number.isInteger(pid) && pid > 1;
+      this.resolvePid(this.pidKnown ? pid : undefined);
+      text = this.pidLine.slice(newline + 1);
+      this.pidLine = undefined;
+    }
+    this.stdout.push(text);
+    const closing = this.stdout.found && this.exitCode === undefined ? this.closing.exec(this.stdout.rest) : null;
+    if (closing) {
+      this.outputText = this.stdout.rest.slice(0, closing.index);
+      this.exitCode = Number(closing[1]);
+    }
+    this.checkDone();
+  }
+
+  pushStderr(text: string): void {
+    this.stderr.push(text);
+    this.checkDone();
+  }
+
+  /** The streams ended: what was held back as a possible marker was the step's output after all. */
+  end(): void {
+    if (this.pidLine !== undefined) this.resolvePid(undefined);
+    this.stdout.end();
+    this.stderr.end();
+  }
+
+  private checkDone(): void {
+    if (this.exitCode === undefined || !this.stderr.found || !this.onDone) return;
+    const done = this.onDone;
+    this.onDone = undefined;
+    done(this.exitCode);
+  }
+}
+
+/**
+ * Passes text on until `marker` and a newline, holding back only what could be their beginning. The marker does not
+ * start a line of its own: the step's output may not end with a newline, and holding back every line's final
+ * newline would glue stderr lines onto stdout lines in the log.
+ */
+class MarkerSplitter {
+  found = false;
+  /** What came after the marker line. */
+  rest = '';
+  private held = '';
+  private readonly separator: string;
+
+  constructor(
+    marker: string,
+    private readonly onText: (text: string) => void,
+  ) {
+    this.separator = `${marker}\n`;
+  }
+
+  push(text: string): void {
+    if (this.found) {
+      this.rest += text;
+      return;
+    }
+    this.held += text;
+    const at = this.held.indexOf(this.separator);
+    if (at >= 0) {
+      this.emit(this.held.slice(0, at));
+      this.rest = this.held.slice(at + this.separator.length);
+      this.held = '';
+      this.found = true;
+      return;
+    }
+    const keep = partialMatchLength(this.held, this.separator);
+    this.emit(this.held.slice(0, this.held.length - keep));
+    this.held = this.held.slice(this.held.length - keep);
+  }
+
+  end(): void {
+    this.emit(this.held);
+    this.held = '';
+  }
+
+  private emit(text: string): void {
+    if (text) this.onText(text);
+  }
+}
+
+/** The length of the longest end of `text` that is a beginning of `separator` (shorter than all of it). */
+function partialMatchLength(text: string, separator: string): number {
+  for (let n = Math.min(text.length, separator.length - 1); n > 0; n--) {
+    if (separator.startsWith(text.slice(text.length - n))) return n;
+  }
+  return 0;
+}
+
+/** Resolves when `channel` has closed after `act`, or after `timeoutMs` at the latest. */
+function closed(channel: ClientChannel, act: () => void, timeoutMs: number): Promise<void> {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, timeoutMs);
+    channel.once('close', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    act();
+  });
+}
+
+/** Text from a channel's stream as it arrives, never splitting a multi-byte character between chunks. */
+function decodeText(stream: ClientChannel | ClientChannel['stderr'], onText: (text: string) => void): void {
+  const decoder = new StringDecoder('utf8');
   stream.on('data', (chunk: Buffer) => {
     const text = decoder.write(chunk);
-    if (text) onOutput(name, text);
+    if (text) onText(text);
   });
   stream.on('end', () => {
     const rest = decoder.end();
-    if (rest) onOutput(name, rest);
+    if (rest) onText(rest);
   });
 }
 
