@@ -224,6 +224,8 @@ const FORM_TITLES: Record<ScaleMode, string> = { add: 'Add nodes', remove: 'Remo
           <dd>{{ pool.operatorLimit }} (an operator's larger change waits for an admin's approval)</dd>
           <dt>Cooldown</dt>
           <dd>{{ cooldown(pool) }}</dd>
+          <dt>Last action</dt>
+          <dd>{{ formatTime(pool.lastActionAt) }}</dd>
           <dt>Settle timeout</dt>
           <dd>{{ pool.settleTimeout }}</dd>
           <dt>Scale out</dt>
