@@ -1,8 +1,9 @@
 /**
  * The portal UI end to end, in real headless Chromium (Debian's, driven by playwright-core) against a portal the
  * test starts on its own database: sign in, run demo.hello and watch its live log, find it in Executions and
- * Audit, export the audit log; create an Alertmanager hook and see what a delivery to it caused; an operator sees
- * neither Audit nor Admin. Screenshots of the main pages go to
+ * Audit, export the audit log; create an Alertmanager hook and see what a delivery to it caused; scale a pool and
+ * decide an operator's request as admin, while a viewer may not scale and an operator's large change waits; an
+ * operator sees neither Audit nor Admin. Screenshots of the main pages go to
  * portal/web/e2e/screenshots/ (not committed).
  */
 import { execFileSync } from 'node:child_process';
@@ -19,10 +20,43 @@ const WEB_DIR = join(ROOT, 'dist', 'portal', 'web', 'browser');
 const SCREENSHOTS = join(__dirname, 'screenshots');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const OPERATOR = { username: 'olga', password: 'operator-password-1' };
+const VIEWER = { username: 'vera', password: 'viewer-password-1' };
 const BIG_LOG_LINES = 100_000;
 
-/** The shipped runbooks plus one that writes a long, coloured log. */
-function runbooksWithBigLog(): string {
+/**
+ * Pools whose provider says yes and does nothing, so scaling them starts no real node (the shipped demo pool would
+ * start agents): no node ever matches their selectors, and each action ends failed, saying what was seen.
+ */
+const NOOP_POOLS = `
+apiVersion: baton/v1
+kind: Runbook
+id: e2e.noop-provider
+title: A provider that pretends
+params:
+  count: { type: integer, required: true }
+targets: { local: true }
+steps:
+  - id: pretend
+    run: echo "pretending to change $COUNT node(s)"
+${['e2e.pool', 'e2e.approval-pool']
+  .map(
+    (id) => `---
+apiVersion: baton/v1
+kind: Pool
+id: ${id}
+selector: { labels: { nothing: "${id}" } }
+min: 0
+max: 3
+operatorLimit: 1
+settleTimeout: 2s
+scaleOut: { runbook: e2e.noop-provider }
+scaleIn: { runbook: e2e.noop-provider }
+`,
+  )
+  .join('')}`;
+
+/** The shipped runbooks plus one that writes a long, coloured log and two harmless pools. */
+function e2eRunbooks(): string {
   const dir = mkdtempSync(join(tmpdir(), 'baton-ui-runbooks-'));
   cpSync(join(ROOT, 'runbooks'), dir, { recursive: true });
   writeFileSync(
@@ -39,6 +73,7 @@ function runbooksWithBigLog(): string {
       '',
     ].join('\n'),
   );
+  writeFileSync(join(dir, 'e2e-pools.yaml'), NOOP_POOLS);
   return dir;
 }
 
@@ -75,11 +110,13 @@ async function newPage(): Promise<Page> {
 beforeAll(async () => {
   ensureBuiltUi();
   mkdirSync(SCREENSHOTS, { recursive: true });
-  runbooksDir = runbooksWithBigLog();
+  runbooksDir = e2eRunbooks();
   env = await createTestEnv(runbooksDir);
   portal = await startPortal(env, { BATON_WEB_DIR: WEB_DIR });
   const created = await portal.request('POST', '/api/v1/users', { ...OPERATOR, roles: [{ role: 'viewer' }, { role: 'operator' }] });
   if (created.status !== 201) throw new Error(`could not create the operator: ${created.text}`);
+  const viewer = await portal.request('POST', '/api/v1/users', { ...VIEWER, roles: [{ role: 'viewer' }] });
+  if (viewer.status !== 201) throw new Error(`could not create the viewer: ${viewer.text}`);
   browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
 });
 
@@ -95,7 +132,8 @@ describe('portal UI', () => {
     const page = await newPage();
     await signIn(page, 'admin', ADMIN_PASSWORD);
     const nav = page.getByRole('navigation', { name: 'Main' });
-    for (const name of ['Catalog', 'Executions', 'Nodes', 'Alerts', 'Audit', 'Admin']) await nav.getByRole('link', { name }).waitFor();
+    for (const name of ['Catalog', 'Executions', 'Jobs', 'Nodes', 'Pools', 'Alerts', 'Audit', 'Admin'])
+      await nav.getByRole('link', { name }).waitFor();
     await page.getByRole('link', { name: 'Say hello' }).waitFor();
     await page.screenshot({ path: join(SCREENSHOTS, 'catalog.png') });
 
@@ -247,6 +285,93 @@ describe('portal UI', () => {
     await page.getByRole('cell', { name: 'e2e-alertmanager', exact: true }).waitFor();
     expect(await page.getByText('Copy this token now').count()).toBe(0);
     expect(await page.getByText(token).count()).toBe(0);
+    await page.context().close();
+  });
+
+  it('scales a pool from the Pools page, shows the portal refusing beyond its bounds, and decides a waiting request', async () => {
+    const page = await newPage();
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pools' }).click();
+    await page.getByRole('heading', { name: 'Pools', exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Show details of pool demo.local-pool' }).waitFor();
+
+    await page.getByRole('button', { name: 'Show details of pool e2e.pool' }).click();
+    await page.getByRole('heading', { name: 'Pool e2e.pool' }).waitFor();
+    await page.getByRole('button', { name: 'Add nodes', exact: true }).click();
+    await page.getByLabel('Nodes to add').fill('1');
+    await page.getByLabel('Reason (required)').fill('e2e: more capacity');
+    await page.getByText('Desired goes from 0 to 1.').waitFor();
+    await page.getByRole('button', { name: 'Request change' }).click();
+    await page.getByRole('status').getByText('Scaling 0 → 1 (+1) started.').waitFor();
+
+    // The action in the history, with its provider execution; no node joins, so its verification fails and says so.
+    const history = page.getByRole('table', { name: 'Action history' });
+    const row = history.getByRole('row').filter({ hasText: 'e2e: more capacity' });
+    await row.getByRole('link', { name: /^execution [0-9a-f]{8}$/ }).waitFor();
+    await row.getByText('not settled: 0 live, target 1 (seen: none)').waitFor({ timeout: 30_000 });
+    expect(await row.getByRole('cell').nth(1).textContent()).toContain('admin');
+
+    // Beyond the bounds: the portal's own words, beside the form.
+    await page.getByRole('button', { name: 'Remove nodes', exact: true }).click();
+    await page.getByLabel('Nodes to remove').fill('3');
+    await page.getByLabel('Reason (required)').fill('e2e: too far');
+    await page.getByRole('button', { name: 'Request change' }).click();
+    await page.getByRole('alert').getByText("scaling to -2 would go below the pool's min of 0 (desired now 1)").waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'pools.png'), fullPage: true });
+    await page.getByRole('button', { name: 'Cancel' }).click();
+
+    // An operator's change beyond operatorLimit waits for an admin, who rejects it.
+    const operator = new Portal(portal.app, portal.url);
+    await operator.login(OPERATOR.username, OPERATOR.password);
+    const asked = await operator.request('POST', '/api/v1/pools/e2e.approval-pool/scale', { by: 2, reason: 'e2e: operator asks for 2' });
+    expect(asked.body).toMatchObject({ status: 'pending_approval' });
+    await page.getByRole('button', { name: 'Refresh' }).click();
+    // The list counts what waits for approval in each pool.
+    await page.getByRole('row').filter({ hasText: 'e2e.approval-pool' }).locator('.status.pending').waitFor();
+    await page.getByRole('button', { name: 'Show details of pool e2e.approval-pool' }).click();
+    const waiting = page
+      .getByRole('table', { name: 'Waiting for approval' })
+      .getByRole('row')
+      .filter({ hasText: 'e2e: operator asks for 2' });
+    await waiting.getByRole('button', { name: 'Approve' }).waitFor();
+    await page.screenshot({ path: join(SCREENSHOTS, 'pools-approval.png'), fullPage: true });
+    await waiting.getByRole('textbox').fill('not today');
+    await waiting.getByRole('button', { name: 'Reject' }).click();
+    await page.getByRole('status').getByText('Rejected 0 → 2 (+2) asked by olga.').waitFor();
+    const decided = page.getByRole('table', { name: 'Action history' }).getByRole('row').filter({ hasText: 'e2e: operator asks for 2' });
+    await decided.getByText('rejected by admin').waitFor();
+    await decided.getByText('not today').waitFor();
+    await page.context().close();
+  });
+
+  it('lets a viewer read pools but not scale them, and holds an operator’s large change for an admin', async () => {
+    const viewerPage = await newPage();
+    await signIn(viewerPage, VIEWER.username, VIEWER.password);
+    await viewerPage.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pools' }).click();
+    await viewerPage.getByRole('button', { name: 'Show details of pool e2e.approval-pool' }).click();
+    await viewerPage.getByText('Your roles do not allow scaling this pool; an operator, editor or admin may.').waitFor();
+    for (const name of ['Add nodes', 'Remove nodes', 'Scale to'])
+      expect(await viewerPage.getByRole('button', { name, exact: true }).isDisabled()).toBe(true);
+    await viewerPage.context().close();
+
+    const page = await newPage();
+    await signIn(page, OPERATOR.username, OPERATOR.password);
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Pools' }).click();
+    await page.getByRole('button', { name: 'Show details of pool e2e.approval-pool' }).click();
+    await page.getByRole('button', { name: 'Add nodes', exact: true }).click();
+    await page.getByLabel('Nodes to add').fill('3');
+    await page.getByLabel('Reason (required)').fill('e2e: operator asks for 3');
+    await page.getByText("more than the operator limit of 1: it waits for an admin's approval").waitFor();
+    await page.getByRole('button', { name: 'Request change' }).click();
+    await page.getByRole('status').getByText("Requested 0 → 3 (+3): it waits for an admin's approval").waitFor();
+    const waiting = page
+      .getByRole('table', { name: 'Waiting for approval' })
+      .getByRole('row')
+      .filter({ hasText: 'e2e: operator asks for 3' });
+    await waiting.waitFor();
+    await page.getByText('Only admins approve or reject a change larger than the operator limit.').waitFor();
+    expect(await page.getByRole('button', { name: 'Approve' }).count()).toBe(0);
+    expect(await page.getByRole('button', { name: 'Reject' }).count()).toBe(0);
     await page.context().close();
   });
 

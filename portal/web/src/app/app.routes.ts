@@ -1,7 +1,7 @@
-/** Routes: each page is loaded on first visit; everything but sign-in needs a session, Audit and Admin a role. */
+/** Routes: each page is loaded on first visit; everything but sign-in needs a session; Pools, Audit and Admin a role. */
 import { Routes } from '@angular/router';
 import { requirePrincipal } from './core/me';
-import { canReadAudit, isAdmin } from './core/permissions';
+import { canReadAudit, canReadPools, isAdmin } from './core/permissions';
 import { requireSignIn } from './core/session';
 
 export const routes: Routes = [
@@ -45,6 +45,12 @@ export const routes: Routes = [
         path: 'nodes',
         title: 'Nodes · Baton',
         loadComponent: () => import('./nodes/nodes.page').then((m) => m.NodesPage),
+      },
+      {
+        path: 'pools',
+        title: 'Pools · Baton',
+        canActivate: [requirePrincipal(canReadPools)],
+        loadComponent: () => import('./pools/pools.page').then((m) => m.PoolsPage),
       },
       {
         path: 'alerts',

@@ -1,8 +1,8 @@
 /**
- * The top bar's pages, in order, each with who may see its link. A page added later (Jobs, Pools) is one
- * more entry here plus its route in app.routes.ts.
+ * The top bar's pages, in order, each with who may see its link. A new page is one more entry here plus its
+ * route in app.routes.ts.
  */
-import { Principal, canReadAudit, isAdmin } from './core/permissions';
+import { Principal, canReadAudit, canReadPools, isAdmin } from './core/permissions';
 
 export interface NavEntry {
   label: string;
@@ -19,6 +19,7 @@ export const NAV_ENTRIES: NavEntry[] = [
   { label: 'Executions', path: '/executions', isVisibleTo: everyone },
   { label: 'Jobs', path: '/jobs', isVisibleTo: everyone },
   { label: 'Nodes', path: '/nodes', isVisibleTo: everyone },
+  { label: 'Pools', path: '/pools', isVisibleTo: canReadPools },
   { label: 'Alerts', path: '/alerts', isVisibleTo: everyone },
   { label: 'Audit', path: '/audit', isVisibleTo: canReadAudit },
   { label: 'Admin', path: '/admin', isVisibleTo: isAdmin },

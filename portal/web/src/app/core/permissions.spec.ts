@@ -1,4 +1,17 @@
-import { canCancel, canEditJobs, canReadAudit, formatRoleGrants, isAdmin, parseRoleGrants, whyCannotRun, type Principal, type RoleGrant } from './permissions';
+import {
+  canApprovePools,
+  canCancel,
+  canEditJobs,
+  canReadAudit,
+  canReadPools,
+  formatRoleGrants,
+  isAdmin,
+  parseRoleGrants,
+  whyCannotRun,
+  whyCannotScale,
+  type Principal,
+  type RoleGrant,
+} from './permissions';
 
 const user = (username: string, ...roles: Principal['roles']): Principal => ({ username, roles });
 
@@ -50,5 +63,33 @@ describe('canEditJobs', () => {
     expect(canEditJobs(who({ role: 'admin' }))).toBe(true);
     expect(canEditJobs(who({ role: 'operator' }, { role: 'auditor' }))).toBe(false);
     expect(canEditJobs(who({ role: 'editor', namespace: 'ops' }))).toBe(false);
+  });
+});
+
+describe('pool permissions', () => {
+  const who = (...roles: RoleGrant[]): Principal => ({ username: 'u', roles });
+
+  it('lets every role read pools, in its namespace when the grant has one', () => {
+    for (const role of ['viewer', 'operator', 'editor', 'auditor', 'admin'] as const) expect(canReadPools(who({ role }))).toBe(true);
+    expect(canReadPools(who())).toBe(false);
+    expect(canReadPools(who({ role: 'viewer', namespace: 'web' }))).toBe(true);
+    expect(canReadPools(who({ role: 'viewer', namespace: 'web' }), 'web.pool')).toBe(true);
+    expect(canReadPools(who({ role: 'viewer', namespace: 'web' }), 'demo.local-pool')).toBe(false);
+  });
+
+  it('lets operators, editors and admins scale, not viewers or auditors, and says why not', () => {
+    expect(whyCannotScale(who({ role: 'operator' }), 'demo.local-pool')).toBeNull();
+    expect(whyCannotScale(who({ role: 'editor' }), 'demo.local-pool')).toBeNull();
+    expect(whyCannotScale(who({ role: 'admin' }), 'demo.local-pool')).toBeNull();
+    expect(whyCannotScale(who({ role: 'viewer' }), 'demo.local-pool')).toMatch(/do not allow scaling/);
+    expect(whyCannotScale(who({ role: 'auditor' }), 'demo.local-pool')).toMatch(/operator, editor or admin/);
+    expect(whyCannotScale(who({ role: 'operator', namespace: 'web' }), 'web.pool')).toBeNull();
+    expect(whyCannotScale(who({ role: 'operator', namespace: 'web' }), 'demo.local-pool')).not.toBeNull();
+  });
+
+  it('leaves approval to global admins', () => {
+    expect(canApprovePools(who({ role: 'admin' }))).toBe(true);
+    expect(canApprovePools(who({ role: 'admin', namespace: 'demo' }))).toBe(false);
+    expect(canApprovePools(who({ role: 'editor' }, { role: 'operator' }))).toBe(false);
   });
 });

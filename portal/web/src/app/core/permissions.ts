@@ -64,6 +64,32 @@ export function canEditJobs(principal: Principal): boolean {
   return rolesIn(principal).some((role) => INCLUDES[role].includes('editor'));
 }
 
+/** Every role holds pools:read (namespaced on the server: a grant for `web` reads `web.*` pools). */
+const POOL_READERS: ReadonlySet<Role> = new Set(ROLES);
+
+/**
+ * Whether the person may read pools: in the pool's namespace when an id is given, else anywhere (the API's coarse
+ * check before it knows the pool, which is what decides whether the Pools page is offered).
+ */
+export function canReadPools(principal: Principal, poolId?: string): boolean {
+  const roles = poolId === undefined ? principal.roles.map((g) => g.role) : rolesIn(principal, namespaceOf(poolId));
+  return roles.some((role) => POOL_READERS.has(role));
+}
+
+/** Why this person may not ask the pool to grow or shrink (pools:scale, namespaced), or null when they may. */
+export function whyCannotScale(principal: Principal, poolId: string): string | null {
+  if (rolesIn(principal, namespaceOf(poolId)).some((role) => RUNNERS.has(role))) return null;
+  return 'Your roles do not allow scaling this pool; an operator, editor or admin may.';
+}
+
+/**
+ * Approving or rejecting a change beyond a pool's operatorLimit, and forcing one during its cooldown, need
+ * pools:approve, which only a global admin grant gives; an admin's own requests need no approval.
+ */
+export function canApprovePools(principal: Principal): boolean {
+  return isAdmin(principal);
+}
+
 /** Why this person may not run the runbook, or null when they may (same rule as the API's canRunRunbook). */
 export function whyCannotRun(principal: Principal, runbook: RunbookAccess): string | null {
   const roles = rolesIn(principal, namespaceOf(runbook.id));
