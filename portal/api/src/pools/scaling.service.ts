@@ -27,6 +27,7 @@ import { parseDuration, type ParamValue, type Pool, type PoolChange } from '@bat
 import type { AuditActor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
+import { rowsOf } from '../core/database/rows';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { ExecutionsService } from '../executions/executions.service';
 import { RunbooksService } from '../runbooks/runbooks.service';
@@ -435,12 +436,6 @@ export class ScalingService implements OnApplicationBootstrap, OnApplicationShut
       },
     });
   }
-}
-
-/** `UPDATE ... RETURNING` through `query()` answers `[rows, count]` on PostgreSQL. */
-function rowsOf(result: unknown): unknown[] {
-  if (Array.isArray(result) && Array.isArray(result[0])) return result[0];
-  return Array.isArray(result) ? result : [];
 }
 
 function messageOf(err: unknown): string {

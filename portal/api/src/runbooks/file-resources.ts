@@ -3,6 +3,7 @@
  * updated_by. One load of RUNBOOKS_DIR replaces what files define; what was made through the API stays.
  */
 import type { DataSource } from 'typeorm';
+import { rowsOf } from '../core/database/rows';
 
 export interface FileDefined {
   resource: { id: string };
@@ -24,9 +25,8 @@ export async function replaceFileDefined(
     );
   }
   const stored = loaded.map((l) => l.resource.id);
-  const removed: { id: string }[] = await db.query(
-    `DELETE FROM ${table} WHERE source_file IS NOT NULL AND NOT (id = ANY($1::text[])) RETURNING id`,
-    [stored],
+  const removed = rowsOf<{ id: string }>(
+    await db.query(`DELETE FROM ${table} WHERE source_file IS NOT NULL AND NOT (id = ANY($1::text[])) RETURNING id`, [stored]),
   );
   return { stored, removed: removed.map((r) => r.id) };
 }
