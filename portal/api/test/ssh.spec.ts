@@ -2,7 +2,7 @@
  * Agentless nodes end to end: a portal (real PostgreSQL) running runbooks over SSH on real OpenSSH servers that the
  * test starts on loopback ports with generated host and user keys.
  */
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createTestEnv, destroyTestEnv, sleep, startPortal, type Portal, type TestEnv } from './harness';
@@ -11,6 +11,8 @@ import { fingerprintOfFile, freePorts, generateKey, SshdInstance, startSshdFleet
 jest.setTimeout(120_000);
 
 const PWNED = '/tmp/baton-ssh-pwned';
+/** Fewer than the 20-node fleet, so that some node runs wait for a connection. */
+const MAX_CONNECTIONS = 12;
 
 function isAlive(pid: number): boolean {
   try {
@@ -100,7 +102,11 @@ describe('SSH nodes', () => {
       ].join('\n') + '\n',
     );
     env = await createTestEnv(dir);
-    portal = await startPortal(env, { BATON_SSH_CONNECT_TIMEOUT_MS: '3000', BATON_SSH_CHECK_MS: '500' });
+    portal = await startPortal(env, {
+      BATON_SSH_CONNECT_TIMEOUT_MS: '3000',
+      BATON_SSH_CHECK_MS: '500',
+      BATON_SSH_MAX_CONNECTIONS: String(MAX_CONNECTIONS),
+    });
     expect((await portal.request('PUT', '/api/v1/secrets/ssh.test-key', { value: userKey.privateKey })).status).toBe(200);
     expect((await portal.request('PUT', '/api/v1/secrets/ssh.stranger-key', { value: strangerKey.privateKey })).status).toBe(200);
     await addNode(node('ssh-a'));
@@ -274,7 +280,7 @@ describe('SSH nodes', () => {
     expect((await portal.request('DELETE', '/api/v1/nodes/ssh-bastion')).status).toBe(409);
   });
 
-  it('fans out to 20 nodes at once', async () => {
+  it(`fans out to 20 nodes, ${MAX_CONNECTIONS} connections at a time`, async () => {
     for (const [i, { port, hostKey }] of many.entries()) {
       await addNode(node(`ssh-many-${i}`, { port, hostKey, labels: { fleet: 'many' } }));
     }
@@ -283,6 +289,20 @@ describe('SSH nodes', () => {
     expect(execution.nodes).toHaveLength(20);
     expect(execution.nodes.filter((n: any) => n.status === 'succeeded')).toHaveLength(20);
     expect(execution.status).toBe('succeeded');
+  });
+
+  it('runs nothing on node runs still waiting for a connection when the execution is cancelled', async () => {
+    const marks = mkdtempSync(join(tmpdir(), 'baton-ssh-marks-'));
+    const id = await portal.run('ssh.mark', { params: { dir: marks }, targets: { labels: { fleet: 'many' } } });
+    expect(await waitUntil(() => readdirSync(marks).length === MAX_CONNECTIONS, 20_000)).toBe(true);
+    expect((await portal.request('POST', `/api/v1/executions/${id}/cancel`)).status).toBe(202);
+    const execution = await portal.waitForEnd(id, 30_000);
+    expect(execution.status).toBe('cancelled');
+    expect(execution.nodes.every((n: any) => n.status === 'cancelled')).toBe(true);
+    await sleep(1500); // the freed connections went to the waiting node runs: they must not have started
+    expect(readdirSync(marks)).toHaveLength(MAX_CONNECTIONS);
+    expect(execution.nodes.filter((n: any) => n.steps.length > 0)).toHaveLength(MAX_CONNECTIONS);
+    rmSync(marks, { recursive: true, force: true });
   });
 
   it('runs one execution on the local node and SSH nodes together', async () => {

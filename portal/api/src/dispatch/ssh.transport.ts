@@ -1,7 +1,8 @@
 /**
  * Agentless nodes over SSH: the portal runs the node's plan itself with the shared executor, its commands going
  * over one SSH connection per node run (reused by every step), and stores the events directly, like `local`.
- * At most BATON_SSH_MAX_CONNECTIONS node runs hold a connection at once; the others wait for a slot while queued.
+ * At most BATON_SSH_MAX_CONNECTIONS node runs hold a connection at once; the others wait for a slot while queued,
+ * and run nothing if their execution was cancelled meanwhile.
  * A node that cannot be connected to (refused, DNS, time-out, authentication, host key) ends `unreachable`.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
@@ -46,6 +47,13 @@ export class SshTransport implements Transport {
       this.slots.release();
       const reason = err instanceof SshConnectError ? err.reason : `could not use the SSH connection: ${(err as Error).message}`;
       return { accepted: false, status: 'unreachable', reason };
+    }
+    // The wait for a slot can be long, and a cancel meanwhile only ended the queued node run in the database
+    // (on whichever replica took it): look before running anything.
+    if ((await this.executions.get(order.executionId)).cancelRequestedAt) {
+      connection.close();
+      this.slots.release();
+      return { accepted: false, status: 'cancelled', reason: 'cancelled while waiting for an SSH connection' };
     }
     const host = new SshStepHost(connection.client);
     this.metrics.dispatchLatency.observe({ executor: 'ssh' }, Number(process.hrtime.bigint() - started) / 1e9);
