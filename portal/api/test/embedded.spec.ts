@@ -2,56 +2,25 @@
  * The out-of-the-box default: no DATABASE_URL, no NATS_URL. The portal starts on embedded PostgreSQL (PGlite)
  * under its data directory and runs the shipped `demo.hello` on the `local` node.
  */
-import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ADMIN_PASSWORD, Portal } from './harness';
+import { ADMIN_PASSWORD, Portal, PortalProcess } from './harness';
 
 jest.setTimeout(180_000);
-
-const ROOT = join(__dirname, '..', '..', '..');
 
 /** The portal runs as its own process, exactly as `npm start` runs it (PGlite cannot load inside Jest's VM). */
 describe('embedded default', () => {
   const dataDir = mkdtempSync(join(tmpdir(), 'baton-embedded-'));
-  let child: ChildProcess;
-  let output = '';
+  const portalProcess = new PortalProcess({ BATON_DATA_DIR: dataDir, BATON_ADMIN_PASSWORD: ADMIN_PASSWORD });
   let portal: Portal;
 
   beforeAll(async () => {
-    const port = await freePort();
-    child = spawn(process.execPath, ['-r', join(ROOT, 'scripts/register.js'), join(ROOT, 'portal/api/src/main.ts')], {
-      cwd: ROOT,
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        PORT: String(port),
-        BATON_DATA_DIR: dataDir,
-        BATON_ADMIN_PASSWORD: ADMIN_PASSWORD,
-        BATON_LOG_LEVEL: 'warn',
-        BATON_WEB_DIR: '/nonexistent',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    child.stdout!.on('data', (d) => (output += d));
-    child.stderr!.on('data', (d) => (output += d));
-    await waitFor(
-      () => output.includes('listening on'),
-      150_000,
-      () => `portal did not start:\n${output}`,
-    );
-    portal = new Portal(undefined as never, `http://127.0.0.1:${port}`);
-    await portal.login('admin', ADMIN_PASSWORD);
+    portal = (await portalProcess.start()).portal;
   });
 
   afterAll(async () => {
-    if (child && child.exitCode === null) {
-      const exited = new Promise((r) => child.once('exit', r));
-      child.kill('SIGTERM');
-      await exited;
-    }
+    await portalProcess.stop();
     rmSync(dataDir, { recursive: true, force: true });
   });
 
@@ -98,20 +67,3 @@ describe('embedded default', () => {
     expect(badLogin.status).toBe(401);
   });
 });
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitFor(check: () => boolean, timeoutMs: number, describe: () => string): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(describe());
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}

@@ -5,6 +5,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
@@ -184,6 +185,58 @@ export class AgentProcess {
     await Promise.race([exited, sleep(5000)]);
     this.child.kill('SIGKILL');
   }
+}
+
+/**
+ * A portal as its own process, started the way `npm start` starts it: for what cannot happen inside Jest (PGlite)
+ * or must happen to a whole process (being killed). `env` is its whole environment besides PATH and HOME.
+ */
+export class PortalProcess {
+  private child?: ChildProcess;
+  output = '';
+  portal!: Portal;
+
+  constructor(private readonly env: Record<string, string>) {}
+
+  async start(timeoutMs = 150_000): Promise<this> {
+    const port = await freePort();
+    this.child = spawn(process.execPath, ['-r', join(ROOT, 'scripts/register.js'), join(ROOT, 'portal/api/src/main.ts')], {
+      cwd: ROOT,
+      env: { PATH: process.env.PATH, HOME: process.env.HOME, BATON_LOG_LEVEL: 'warn', BATON_WEB_DIR: '/nonexistent', ...this.env, PORT: String(port) },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout!.on('data', (d) => (this.output += d));
+    this.child.stderr!.on('data', (d) => (this.output += d));
+    const deadline = Date.now() + timeoutMs;
+    while (!this.output.includes('listening on')) {
+      if (this.child.exitCode !== null || Date.now() > deadline) throw new Error(`portal did not start:\n${this.output}`);
+      await sleep(100);
+    }
+    this.portal = new Portal(undefined as never, `http://127.0.0.1:${port}`);
+    await this.portal.login('admin', this.env.BATON_ADMIN_PASSWORD ?? ADMIN_PASSWORD);
+    return this;
+  }
+
+  /** Kills the process at once: no shutdown hooks, as in a crash. */
+  async kill(): Promise<void> {
+    await this.stop('SIGKILL');
+  }
+
+  async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+    if (!this.child || this.child.exitCode !== null) return;
+    const exited = new Promise((r) => this.child!.once('exit', r));
+    this.child.kill(signal);
+    await Promise.race([exited, sleep(10_000)]);
+  }
+}
+
+export function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
 }
 
 export function sleep(ms: number): Promise<void> {

@@ -19,7 +19,8 @@ import {
   validateParams,
 } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
-import { ExecutionsService } from '../executions/executions.service';
+import { ReplicaService } from '../core/replica.service';
+import { ExecutionsService, type LiveNodeRun } from '../executions/executions.service';
 import type { Execution, NodeRun, Trigger } from '../executions/execution.entity';
 import { isTerminalNodeRun, type NodeRunStatus } from '../executions/state-machine';
 import { NodesService } from '../nodes/nodes.service';
@@ -60,6 +61,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     private readonly agents: NatsTransport,
     private readonly ssh: SshTransport,
     private readonly secrets: SecretsService,
+    private readonly replica: ReplicaService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -278,14 +280,16 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  private deadReason(
-    run: NodeRun & { timeoutMs: number; createdAt: Date },
-    now: number,
-  ): { status: NodeRunStatus; reason: string } | undefined {
+  private deadReason(run: LiveNodeRun, now: number): { status: NodeRunStatus; reason: string } | undefined {
+    // Orchestration, `local` and SSH node runs live in the replica driving the execution: only that replica can
+    // tell whether they still run; the others step in once it stopped heartbeating.
+    const isMine = run.drivenBy === this.replica.id;
+    const driverGone = !isMine && !run.isDriverAlive;
+    const driverStopped = `the portal replica driving this execution (${run.drivenBy ?? 'unknown'}) stopped`;
     if (!run.dispatchedAt) {
       // Waiting for its turn in a rolling batch is normal, unless the portal driving the batch is gone.
-      const isOrphan = !this.orchestrated.has(run.id) && now - this.bootedAt > this.nodes.silenceLimitMs;
-      return isOrphan ? { status: 'cancelled', reason: 'not started: the portal driving this execution stopped' } : undefined;
+      const isOrphan = isMine ? !this.orchestrated.has(run.id) : driverGone;
+      return isOrphan ? { status: 'cancelled', reason: `not started: ${isMine ? 'the batch stopped' : driverStopped}` } : undefined;
     }
     // The node enforces the runbook timeout from its own start; this is the backstop if it never reports.
     if (now - new Date(run.dispatchedAt).getTime() > run.timeoutMs + TIMEOUT_GRACE_MS) {
@@ -294,12 +298,11 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
         .catch(() => undefined);
       return { status: 'timed_out', reason: `runbook timeout of ${run.timeoutMs} ms passed without the node reporting an end` };
     }
-    if (run.executor === 'local' && !this.local.isRunning(run.id)) {
-      return { status: 'lost', reason: 'the portal restarted during the run on the local node' };
+    if (run.executor === 'local' && (isMine ? !this.local.isRunning(run.id) : driverGone)) {
+      return { status: 'lost', reason: isMine ? 'the run on the local node stopped without reporting an end' : `${driverStopped} during the run` };
     }
-    // The portal drives SSH node runs itself: one that is not running here was left by a portal that stopped.
-    if (run.executor === 'ssh' && !this.ssh.isRunning(run.id) && !this.orchestrated.has(run.id)) {
-      return { status: 'lost', reason: 'the portal driving this SSH node run stopped during the run' };
+    if (run.executor === 'ssh' && (isMine ? !this.ssh.isRunning(run.id) && !this.orchestrated.has(run.id) : driverGone)) {
+      return { status: 'lost', reason: isMine ? 'the SSH node run stopped without reporting an end' : `${driverStopped} during the run` };
     }
     // Right after a portal start no heartbeat has been heard yet: give agents one silence period first.
     if (run.executor === 'agent' && now - this.bootedAt > this.nodes.silenceLimitMs && !this.nodes.isAlive(run.node, now)) {

@@ -9,6 +9,7 @@ import { EventEmitter } from 'node:events';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { maskRecord, type NodeEvent } from '@baton/shared';
 import { MetricsService } from '../core/metrics.service';
+import { ReplicaService } from '../core/replica.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { Execution, NodeEventRow, NodeRun, StepRun } from './execution.entity';
 import {
@@ -26,6 +27,15 @@ export interface NewExecution {
 }
 
 /** A node event as received, with the node that sent it (from the NATS subject, or `local`). */
+/** A node run not ended yet, as the watchdog sees it. */
+export type LiveNodeRun = NodeRun & {
+  timeoutMs: number;
+  createdAt: Date;
+  /** The replica driving its execution (null for executions from before replicas were recorded). */
+  drivenBy: string | null;
+  isDriverAlive: boolean;
+};
+
 export interface ReportedEvent {
   event: NodeEvent;
   node: string;
@@ -62,6 +72,7 @@ export class ExecutionsService {
     @InjectRepository(NodeEventRow) private readonly nodeEvents: Repository<NodeEventRow>,
     private readonly metrics: MetricsService,
     private readonly secrets: SecretsService,
+    private readonly replica: ReplicaService,
   ) {
     this.events.setMaxListeners(0);
   }
@@ -95,8 +106,8 @@ export class ExecutionsService {
     // One statement (atomic on its own): the execution and its node runs, in a single round trip.
     await this.db.query(
       `WITH e AS (
-         INSERT INTO executions (id, runbook_id, runbook_hash, status, trigger, actor, params, targets, timeout_ms, created_at, started_at)
-         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $9) RETURNING id)
+         INSERT INTO executions (id, runbook_id, runbook_hash, status, trigger, actor, params, targets, timeout_ms, created_at, started_at, driven_by)
+         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $9, $14) RETURNING id)
        INSERT INTO node_runs (id, execution_id, node, executor, position, status)
        SELECT n.id, (SELECT id FROM e), n.node, n.executor, n.position, 'queued'
          FROM unnest($10::uuid[], $11::text[], $12::text[], $13::int[]) AS n(id, node, executor, position)`,
@@ -114,6 +125,7 @@ export class ExecutionsService {
         nodeRuns.map((r) => r.node),
         nodeRuns.map((r) => r.executor),
         nodeRuns.map((r) => r.position),
+        this.replica.id, // this replica orchestrates it: see DispatchService
       ],
     );
     this.metrics.executionsStarted.inc({ trigger: execution.trigger.type });
@@ -377,12 +389,19 @@ export class ExecutionsService {
   }
 
   /** Node runs still in a live state: for watchdogs. */
-  liveNodeRuns(): Promise<(NodeRun & { timeoutMs: number; createdAt: Date })[]> {
+  /**
+   * Node runs not ended yet, each with the replica driving its execution and whether that replica still
+   * heartbeats (false for one that stopped, crashed or was never recorded).
+   */
+  liveNodeRuns(): Promise<LiveNodeRun[]> {
     return this.db.query(
       `SELECT r.id, r.execution_id AS "executionId", r.node, r.executor, r.status, r.dispatched_at AS "dispatchedAt",
-              r.started_at AS "startedAt", e.timeout_ms AS "timeoutMs", e.created_at AS "createdAt"
+              r.started_at AS "startedAt", e.timeout_ms AS "timeoutMs", e.created_at AS "createdAt",
+              e.driven_by AS "drivenBy", COALESCE(p.seen_at > now() - make_interval(secs => $1), false) AS "isDriverAlive"
          FROM node_runs r JOIN executions e ON e.id = r.execution_id
+         LEFT JOIN portal_replicas p ON p.id = e.driven_by
         WHERE r.status IN ('queued', 'running', 'waiting')`,
+      [this.replica.silenceLimitMs / 1000],
     );
   }
 }

@@ -19,13 +19,12 @@
  */
 import { HttpException, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { randomBytes } from 'node:crypto';
-import { hostname } from 'node:os';
 import { DataSource } from 'typeorm';
 import type { Job } from '@baton/shared';
 import { AuditService } from '../audit/audit.service';
 import type { Principal } from '../auth/permissions';
 import { MetricsService } from '../core/metrics.service';
+import { ReplicaService } from '../core/replica.service';
 import { DispatchService } from '../dispatch/dispatch.service';
 import type { Trigger } from '../executions/execution.entity';
 import { FireSchedule } from './fire-schedule';
@@ -69,8 +68,6 @@ export interface FireResult {
 @Injectable()
 export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(JobScheduler.name);
-  /** Names this replica in the claims it wins. */
-  readonly replicaId = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
   private readonly scheduled = new Map<string, ScheduledJob>();
   private timer?: NodeJS.Timeout;
   private syncTimer?: NodeJS.Timeout;
@@ -86,6 +83,8 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
     private readonly dispatch: DispatchService,
     private readonly audit: AuditService,
     private readonly metrics: MetricsService,
+    /** Names this replica in the claims it wins. */
+    private readonly replica: ReplicaService,
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
@@ -306,7 +305,7 @@ export class JobScheduler implements OnApplicationBootstrap, OnApplicationShutdo
         fires.map((f) => f.reason ?? null),
         fires.map((f) => f.coversUntil?.toISOString() ?? null),
         outcome,
-        this.replicaId,
+        this.replica.id,
       ],
     );
     const won = new Set(rows.map((r) => `${r.job_id}@${new Date(r.fire_time).getTime()}`));

@@ -6,13 +6,11 @@ import { BadRequestException, Inject, Injectable, OnApplicationBootstrap, OnAppl
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
 import type { Hello, Targets } from '@baton/shared';
-import { BATON_CONFIG, BatonConfig } from '../core/config';
+import { BATON_CONFIG, BatonConfig, MISSED_HEARTBEATS } from '../core/config';
 import { MetricsService } from '../core/metrics.service';
 import { NodeRecord } from './node.entity';
 
 export const LOCAL_NODE = 'local';
-/** A node is offline after this many heartbeat intervals of silence. */
-const MISSED_HEARTBEATS = 3;
 
 @Injectable()
 export class NodesService implements OnApplicationBootstrap, OnApplicationShutdown {

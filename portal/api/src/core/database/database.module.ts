@@ -15,6 +15,7 @@ import { Secrets1763971300000 } from './migrations/1763971300000-secrets';
 import { Hooks1763971500000 } from './migrations/1763971500000-hooks';
 import { Jobs1763971400000 } from './migrations/1763971400000-jobs';
 import { Pools1763971700000 } from './migrations/1763971700000-pools';
+import { Replicas1763971800000 } from './migrations/1763971800000-replicas';
 import { SshNodes1763971600000 } from './migrations/1763971600000-ssh-nodes';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
@@ -61,6 +62,7 @@ export const MIGRATIONS = [
   Hooks1763971500000,
   SshNodes1763971600000,
   Pools1763971700000,
+  Replicas1763971800000,
 ];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
