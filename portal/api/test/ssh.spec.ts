@@ -291,6 +291,16 @@ describe('SSH nodes', () => {
     expect(execution.status).toBe('succeeded');
   });
 
+  it("counts the reachable SSH nodes matching a pool's selector as its actual size", async () => {
+    const pool = { id: 'ssh.pool', selector: { labels: { fleet: 'many' } }, min: 0, max: 30 };
+    const provider = { runbook: 'ssh.uptime' };
+    expect((await portal.request('POST', '/api/v1/pools', { ...pool, scaleOut: provider, scaleIn: provider })).status).toBe(201);
+    const view = (await portal.request('GET', '/api/v1/pools/ssh.pool')).body;
+    expect(view.actual).toBe(20);
+    expect(view.nodes).toHaveLength(20);
+    expect(view.nodes).toContain('ssh-many-0');
+  });
+
   it('runs nothing on node runs still waiting for a connection when the execution is cancelled', async () => {
     const marks = mkdtempSync(join(tmpdir(), 'baton-ssh-marks-'));
     const id = await portal.run('ssh.mark', { params: { dir: marks }, targets: { labels: { fleet: 'many' } } });

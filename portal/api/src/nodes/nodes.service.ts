@@ -124,14 +124,17 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
     });
   }
 
-  /** Live nodes whose labels include all of `labels` (agents heard from recently), oldest registration first. */
+  /**
+   * Live nodes whose labels include all of `labels`, oldest registration first: agents heard from recently and SSH
+   * nodes whose last reachability check succeeded (one not checked yet does not count).
+   */
   async liveMatching(labels: Record<string, string>): Promise<Pick<NodeRecord, 'name' | 'executor' | 'registeredAt'>[]> {
     const candidates: Pick<NodeRecord, 'name' | 'executor' | 'registeredAt'>[] = await this.nodes.query(
       `SELECT name, executor, registered_at AS "registeredAt" FROM nodes
         WHERE labels @> $1::jsonb AND executor <> 'local' ORDER BY registered_at, name`,
       [JSON.stringify(labels)],
     );
-    return candidates.filter((n) => n.executor === 'agent' && this.isAlive(n.name));
+    return candidates.filter((n) => (n.executor === 'ssh' ? this.sshReachable.get(n.name) === true : this.isAlive(n.name)));
   }
 
   private liveAgents(): string[] {
