@@ -23,6 +23,14 @@ function isAlive(pid: number): boolean {
   }
 }
 
+/** Established TCP connections to a loopback port, from /proc (the port of a jump host sees only the portal). */
+function establishedTo(port: number): number {
+  const hexPort = port.toString(16).toUpperCase().padStart(4, '0');
+  const rows = readFileSync('/proc/net/tcp', 'utf8').trim().split('\n').slice(1);
+  // Columns: sl, local address, remote address, state (01 = ESTABLISHED). Only the portal's side: remote = port.
+  return rows.map((r) => r.trim().split(/\s+/)).filter(([, , remote, state]) => remote.endsWith(`:${hexPort}`) && state === '01').length;
+}
+
 async function waitUntil(check: () => boolean, timeoutMs = 5000): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
   while (!check()) {
@@ -278,6 +286,22 @@ describe('SSH nodes', () => {
     expect(execution.status).toBe('succeeded');
     expect(log).toBe('[through the bastion]');
     expect((await portal.request('DELETE', '/api/v1/nodes/ssh-bastion')).status).toBe(409);
+  });
+
+  it('shares one connection to a jump host between the node runs going through it', async () => {
+    for (const name of ['ssh-inner-2', 'ssh-inner-3']) {
+      await addNode(node(name, { port: inner.port, hostKey: inner.hostKeyFingerprint, jumpHost: 'ssh-bastion' }));
+    }
+    const marks = mkdtempSync(join(tmpdir(), 'baton-ssh-marks-'));
+    const id = await portal.run('ssh.mark', { params: { dir: marks }, targets: { names: ['ssh-inner', 'ssh-inner-2', 'ssh-inner-3'] } });
+    expect(await waitUntil(() => readdirSync(marks).length === 3, 20_000)).toBe(true);
+    // Three node runs on the inner sshd, all through one connection from the portal to the bastion's sshd (the
+    // reachability check may add a short-lived one to the bastion's port: a moment without it is enough).
+    expect(establishedTo(inner.port)).toBe(3);
+    expect(await waitUntil(() => establishedTo(main.port) === 1, 3000)).toBe(true);
+    expect((await portal.request('POST', `/api/v1/executions/${id}/cancel`)).status).toBe(202);
+    expect((await portal.waitForEnd(id, 30_000)).status).toBe('cancelled');
+    rmSync(marks, { recursive: true, force: true });
   });
 
   it(`fans out to 20 nodes, ${MAX_CONNECTIONS} connections at a time`, async () => {

@@ -24,7 +24,7 @@ import type { LoadedResource } from '../runbooks/runbook-loader';
 import { RunbooksService } from '../runbooks/runbooks.service';
 import { SecretsService } from '../secrets/secrets.service';
 import { checkSshBanner } from '../ssh/banner';
-import { connectSsh, SshConnectError, type SshConnection, type SshEndpoint } from '../ssh/connect';
+import { connectSsh, JumpConnections, SshConnectError, type SshConnection, type SshEndpoint } from '../ssh/connect';
 import { NodeRecord } from './node.entity';
 import { LOCAL_NODE, NodesService } from './nodes.service';
 import { SshNodeRecord } from './ssh-node.entity';
@@ -55,6 +55,8 @@ export class SshNodesService implements OnModuleInit, OnApplicationBootstrap, On
   private readonly logger = new Logger(SshNodesService.name);
   private checkTimer?: NodeJS.Timeout;
   private checking?: Promise<void>;
+  /** Connections to jump hosts, shared by the node runs behind them. */
+  readonly jumps = new JumpConnections();
 
   constructor(
     @InjectRepository(SshNodeRecord) private readonly sshNodes: Repository<SshNodeRecord>,
@@ -82,6 +84,7 @@ export class SshNodesService implements OnModuleInit, OnApplicationBootstrap, On
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.checkTimer);
     await this.checking;
+    this.jumps.closeAll();
   }
 
   /** Declares the `kind: Node` resources of a load of RUNBOOKS_DIR; nodes from files no longer declaring them go. */
@@ -147,7 +150,7 @@ export class SshNodesService implements OnModuleInit, OnApplicationBootstrap, On
     const chain = await this.chainOf(name);
     const endpoints = await this.endpoints(chain);
     try {
-      const connection = await connectSsh(endpoints.at(-1)!, endpoints.slice(0, -1), this.config.ssh.connectTimeoutMs);
+      const connection = await connectSsh(endpoints.at(-1)!, endpoints.slice(0, -1), this.config.ssh.connectTimeoutMs, this.jumps);
       await this.pinFirstKey(chain.at(-1)!, connection.hostKey);
       return connection;
     } catch (err) {

@@ -47,9 +47,25 @@ export function fingerprintOf(keyBlob: Buffer): string {
 
 /**
  * Connects to `target`, through `via` (jump hosts, outermost first) when given. Each hop is verified and
- * authenticated on its own; the whole attempt is bounded by `timeoutMs` per hop.
+ * authenticated on its own; the whole attempt is bounded by `timeoutMs` per hop. With `jumps`, the connection to
+ * the jump hosts is shared with every other node run going through the same ones.
  */
-export async function connectSsh(target: SshEndpoint, via: SshEndpoint[], timeoutMs: number): Promise<SshConnection> {
+export async function connectSsh(
+  target: SshEndpoint,
+  via: SshEndpoint[],
+  timeoutMs: number,
+  jumps?: JumpConnections,
+): Promise<SshConnection> {
+  if (via.length > 0 && jumps) {
+    const jump = await jumps.acquire(via, timeoutMs);
+    try {
+      const last = await connectOne(target, await forward(jump.connection, target, timeoutMs), timeoutMs);
+      return { client: last.client, hostKey: last.hostKey, close: () => (last.client.end(), jump.release()) };
+    } catch (err) {
+      jump.release();
+      throw err;
+    }
+  }
   const opened: SshConnection[] = [];
   const closeAll = () => opened.reverse().forEach((c) => c.client.end());
   try {
@@ -64,6 +80,73 @@ export async function connectSsh(target: SshEndpoint, via: SshEndpoint[], timeou
   }
   const last = opened.at(-1)!;
   return { client: last.client, hostKey: last.hostKey, close: closeAll };
+}
+
+/** How long an unused jump host connection stays open for the next node run (a fan-out starts them in waves). */
+const JUMP_IDLE_MS = 5000;
+
+/**
+ * Connections to jump hosts, one per chain of jump hosts (and credentials), shared by the node runs going through
+ * it: a fan-out to 50 nodes behind one bastion makes one connection to the bastion, not 50. Counted by users;
+ * closed after JUMP_IDLE_MS without one, and forgotten as soon as it fails, so the next node run connects anew.
+ */
+export class JumpConnections {
+  private readonly shared = new Map<string, { connection: Promise<SshConnection>; users: number; idle?: NodeJS.Timeout }>();
+
+  async acquire(via: SshEndpoint[], timeoutMs: number): Promise<{ connection: SshConnection; release(): void }> {
+    const key = chainKey(via);
+    let entry = this.shared.get(key);
+    if (!entry) {
+      const connection = connectSsh(via.at(-1)!, via.slice(0, -1), timeoutMs);
+      const created = { connection, users: 0 };
+      entry = created;
+      this.shared.set(key, created);
+      const forget = () => this.shared.get(key) === created && this.shared.delete(key);
+      connection.then((c) => c.client.once('close', forget), forget);
+    }
+    entry.users++;
+    clearTimeout(entry.idle);
+    const used = entry;
+    let connection: SshConnection;
+    try {
+      connection = await used.connection;
+    } catch (err) {
+      used.users--;
+      throw err;
+    }
+    let isReleased = false;
+    return {
+      connection,
+      release: () => {
+        if (isReleased) return;
+        isReleased = true;
+        if (--used.users > 0) return;
+        used.idle = setTimeout(() => {
+          if (this.shared.get(key) === used) this.shared.delete(key);
+          connection.close();
+        }, JUMP_IDLE_MS).unref();
+      },
+    };
+  }
+
+  /** Connections currently open or opening (for tests and metrics). */
+  get size(): number {
+    return this.shared.size;
+  }
+
+  closeAll(): void {
+    for (const entry of this.shared.values()) {
+      clearTimeout(entry.idle);
+      void entry.connection.then((c) => c.close(), () => undefined);
+    }
+    this.shared.clear();
+  }
+}
+
+/** Which jump connection may be shared: same hops, same expected keys, same credentials. */
+function chainKey(via: SshEndpoint[]): string {
+  const hops = via.map((h) => [h.name, h.host, h.port, h.user, h.expectedHostKey ?? '', h.privateKey ?? '', h.password ?? '']);
+  return createHash('sha256').update(JSON.stringify(hops)).digest('hex');
 }
 
 function forward(bastion: SshConnection, hop: SshEndpoint, timeoutMs: number): Promise<Duplex> {
