@@ -388,7 +388,6 @@ export class ExecutionsService {
     return (result.affected ?? 0) > 0;
   }
 
-  /** Node runs still in a live state: for watchdogs. */
   /**
    * Node runs not ended yet, each with the replica driving its execution and whether that replica still
    * heartbeats (false for one that stopped, crashed or was never recorded).
