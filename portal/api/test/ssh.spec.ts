@@ -185,6 +185,18 @@ describe('SSH nodes', () => {
     expect(await waitUntil(() => !existsSync(scratch))).toBe(true);
   });
 
+  it("runs wave after wave of parallel steps within sshd's default of 10 sessions per connection", async () => {
+    const [port] = await freePorts(1);
+    const strict = new SshdInstance([port], [userKey.publicKey], 10);
+    sshds.push(strict);
+    await strict.start();
+    await addNode(node('ssh-ten-sessions', { port, hostKey: strict.hostKeyFingerprint }));
+    const { execution, log } = await runOn('ssh.waves', ['ssh-ten-sessions']);
+    expect(execution.nodes[0].steps.filter((s: any) => s.status === 'succeeded')).toHaveLength(20);
+    expect(execution.status).toBe('succeeded');
+    expect(log.split('\n').filter(Boolean).sort()).toEqual([...Array(10).keys()].flatMap((i) => [`a${i}`, `b${i}`]).sort());
+  });
+
   it.each([
     ['quotes \' and "', `it's "quoted" ''`],
     ['command substitution', `$(touch ${PWNED})`],

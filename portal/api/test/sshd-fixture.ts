@@ -37,6 +37,8 @@ export class SshdInstance {
   constructor(
     readonly ports: number[],
     private readonly authorizedKeys: string[],
+    /** Sessions per connection; sshd's own default is 10. */
+    private readonly maxSessions = 100,
   ) {}
 
   get port(): number {
@@ -69,7 +71,7 @@ export class SshdInstance {
       'PrintMotd no',
       'UseDNS no',
       'MaxStartups 500:30:1000',
-      'MaxSessions 100',
+      `MaxSessions ${this.maxSessions}`,
       'AllowTcpForwarding yes',
       'LogLevel ERROR',
     ];

@@ -52,6 +52,7 @@ const envSchema = z.object({
   BATON_DISPATCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
   BATON_DEFAULT_TIMEOUT: z.string().refine(isDuration, 'must be a duration such as 30m or 1h').default('1h'),
   BATON_SSH_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(50),
+  BATON_SSH_MAX_SESSIONS: z.coerce.number().int().min(2).default(10),
   BATON_SSH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
   BATON_SSH_CHECK_MS: z.coerce.number().int().min(100).default(30_000),
   BATON_WEB_DIR: z.string().optional(),
@@ -117,6 +118,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     ssh: {
       /** Open SSH connections to nodes at once (one per running node run); further node runs wait for a slot. */
       maxConnections: e.BATON_SSH_MAX_CONNECTIONS,
+      /** Sessions a node's sshd allows per connection (its MaxSessions): one is kept for stopping steps. */
+      maxSessions: e.BATON_SSH_MAX_SESSIONS,
       /** Bound on TCP connect, key exchange and authentication, per hop. */
       connectTimeoutMs: e.BATON_SSH_CONNECT_TIMEOUT_MS,
       /** How often the reachability of SSH nodes is checked (TCP connect and SSH banner). */

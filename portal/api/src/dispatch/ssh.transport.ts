@@ -28,7 +28,7 @@ export class SshTransport implements Transport {
     private readonly executions: ExecutionsService,
     private readonly sshNodes: SshNodesService,
     private readonly metrics: MetricsService,
-    @Inject(BATON_CONFIG) config: BatonConfig,
+    @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {
     this.slots = new Semaphore(config.ssh.maxConnections);
   }
@@ -55,7 +55,7 @@ export class SshTransport implements Transport {
       this.slots.release();
       return { accepted: false, status: 'cancelled', reason: 'cancelled while waiting for an SSH connection' };
     }
-    const host = new SshStepHost(connection.client);
+    const host = new SshStepHost(connection.client, this.config.ssh.maxSessions);
     this.metrics.dispatchLatency.observe({ executor: 'ssh' }, Number(process.hrtime.bigint() - started) / 1e9);
     const writer = new EventWriter((events) => this.executions.applyEvents(events.map((event) => ({ event, node: order.node }))));
     const executor = new NodeRunExecutor({ nodeRunId: order.nodeRunId, plan: order.plan, emit: (e) => writer.push(e), host });

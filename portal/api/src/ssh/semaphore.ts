@@ -9,6 +9,11 @@ export class Semaphore {
     return this.held;
   }
 
+  /** Whether someone waits for a slot. */
+  get isContended(): boolean {
+    return this.waiting.length > 0;
+  }
+
   async acquire(): Promise<void> {
     if (this.held < this.limit) {
       this.held++;

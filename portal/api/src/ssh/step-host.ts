@@ -19,11 +19,15 @@ import { randomBytes } from 'node:crypto';
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
 import { exportStatement, shellQuote, type StepCommand, type StepHost, type StepResult } from '@baton/shared/node';
+import { Semaphore } from './semaphore';
 
 /** After SIGTERM the remote group gets this long before SIGKILL (as on agents). */
 const KILL_GRACE_MS = 2000;
 /** The wrapper's own failures (scratch directory, output file, working directory): the command never ran. */
 const WRAPPER_FAILED = 125;
+/** A refused session is tried again this often, this many times (sshd frees closed sessions a moment late). */
+const SESSION_RETRIES = 20;
+const SESSION_RETRY_MS = 50;
 /** How long the end of a run waits for the last steps' sessions to remove the scratch directory. */
 const CLEANUP_WAIT_MS = 5000;
 
@@ -41,8 +45,18 @@ export class SshStepHost implements StepHost {
   private workdirExists = false;
   /** Sessions of finished steps, waiting to hear whether the run goes on (`keep`) or is over (`rm`). */
   private readonly parked = new Set<ClientChannel>();
+  /** Resolves when the parked sessions told to `keep` have closed. */
+  private releasing: Promise<void> = Promise.resolve();
 
-  constructor(private readonly client: Client) {}
+  /** Steps in flight (running or parked) hold a session each; one more is kept for `kill`. */
+  private readonly sessions: Semaphore;
+
+  constructor(
+    private readonly client: Client,
+    maxSessions = 10,
+  ) {
+    this.sessions = new Semaphore(maxSessions - 1);
+  }
 
   async makeWorkdir(): Promise<string> {
     return this.workdir;
@@ -59,9 +73,28 @@ export class SshStepHost implements StepHost {
     }
   }
 
-  runStep(spec: StepCommand): Promise<StepResult> {
-    for (const channel of this.parked) channel.end('keep\n');
-    this.parked.clear();
+  async runStep(spec: StepCommand): Promise<StepResult> {
+    // Finished steps' sessions end before a new one opens: sshd allows few sessions per connection (MaxSessions,
+    // 10 by default), and parallel steps must not find them taken by steps that are done.
+    if (this.parked.size > 0) {
+      const parked = [...this.parked];
+      this.parked.clear();
+      this.releasing = Promise.all(parked.map((channel) => closed(channel, () => channel.end('keep\n'), CLEANUP_WAIT_MS))).then(
+        () => undefined,
+      );
+    }
+    await this.releasing;
+    await this.sessions.acquire();
+    if (spec.signal.aborted) {
+      // Cancelled while it waited for a session: it never starts.
+      this.sessions.release();
+      return { exitCode: null, stoppedBy: 'cancel', outputText: '' };
+    }
+    return this.start(spec);
+  }
+
+  /** Runs the step in a session slot already acquired; the slot is released when its session closes. */
+  private start(spec: StepCommand): Promise<StepResult> {
     const marker = `baton-marker-${randomBytes(12).toString('hex')}`;
     const script = this.wrapper(spec, marker);
 
@@ -92,12 +125,13 @@ export class SshStepHost implements StepHost {
         resolve({ ...result, stoppedBy, outputText: output.outputText });
       };
 
-      this.client.exec(`exec /bin/sh -c ${shellQuote(script)}`, (err, channel) => {
-        if (err) return finish({ exitCode: null, error: `could not start the step over SSH: ${err.message}` });
+      const follow = (channel: ClientChannel) => {
         if (spec.signal.aborted) onAbort();
         else spec.signal.addEventListener('abort', onAbort, { once: true });
         output.onDone = (exitCode) => {
-          this.parked.add(channel);
+          // A step waiting for a session means the run goes on: no need to park this one.
+          if (this.sessions.isContended) channel.end('keep\n');
+          else this.parked.add(channel);
           finish({ exitCode });
         };
         decodeText(channel, (text) => {
@@ -108,14 +142,45 @@ export class SshStepHost implements StepHost {
         channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal }));
         channel.on('close', () => {
           this.parked.delete(channel);
+          this.sessions.release();
           output.end();
           finish({
             exitCode: exit ? (exit.code ?? (exit.signal ? 128 + signalNumber(exit.signal) : null)) : null,
             error: exit || stoppedBy ? undefined : 'the SSH connection closed before the step ended',
           });
         });
-      });
+      };
+      void this.openSession(`exec /bin/sh -c ${shellQuote(script)}`).then(
+        (channel) => follow(channel),
+        (err: Error) => {
+          this.sessions.release();
+          finish({ exitCode: null, error: `could not start the step over SSH: ${err.message}` });
+        },
+      );
     });
+  }
+
+  /**
+   * Opens a session for `command`. sshd frees a closed session's slot a moment after the close (once it has
+   * reaped the process), so a refusal right after sessions closed is retried briefly before it counts.
+   */
+  private async openSession(command: string): Promise<ClientChannel> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await new Promise<ClientChannel>((resolve, reject) =>
+          this.client.exec(command, (err, channel) => (err ? reject(err) : resolve(channel))),
+        );
+      } catch (err) {
+        if (!/open failed/i.test((err as Error).message) || attempt >= SESSION_RETRIES) {
+          throw new Error(
+            /open failed/i.test((err as Error).message)
+              ? `the node refused another SSH session (its sshd allows fewer sessions per connection than BATON_SSH_MAX_SESSIONS: check MaxSessions)`
+              : (err as Error).message,
+          );
+        }
+        await new Promise((resolve) => setTimeout(resolve, SESSION_RETRY_MS));
+      }
+    }
   }
 
   /** The step's wrapper script (see the top of this file); `marker` is random per step. */
@@ -155,18 +220,16 @@ export class SshStepHost implements StepHost {
   }
 
   /** Runs a short command and collects its output (the helpers around steps: kill, rm). */
-  exec(command: string): Promise<ExecResult> {
-    return new Promise((resolve, reject) => {
-      this.client.exec(command, (err, channel) => {
-        if (err) return reject(err);
-        let stdout = '';
-        let stderr = '';
-        let exit: { code: number | null; signal?: string } = { code: null };
-        channel.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
-        channel.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
-        channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal }));
-        channel.on('close', () => resolve({ exitCode: exit.code, signal: exit.signal, stdout, stderr }));
-      });
+  async exec(command: string): Promise<ExecResult> {
+    const channel = await this.openSession(command);
+    return new Promise((resolve) => {
+      let stdout = '';
+      let stderr = '';
+      let exit: { code: number | null; signal?: string } = { code: null };
+      channel.on('data', (d: Buffer) => (stdout += d.toString('utf8')));
+      channel.stderr.on('data', (d: Buffer) => (stderr += d.toString('utf8')));
+      channel.on('exit', (code: number | null, signal?: string) => (exit = { code, signal }));
+      channel.on('close', () => resolve({ exitCode: exit.code, signal: exit.signal, stdout, stderr }));
     });
   }
 }
