@@ -72,10 +72,10 @@ const envSchema = z.object({
 
 type Env = z.infer<typeof envSchema>;
 
-/** Where the portal receives the identity provider's answer (see auth/oidc/oidc.controller.ts). */
 /** An agent or a portal replica is gone after this many BATON_HEARTBEAT_MS intervals of silence. */
 export const MISSED_HEARTBEATS = 3;
 
+/** Where the portal receives the identity provider's answer (see auth/oidc/oidc.controller.ts). */
 export const OIDC_CALLBACK_PATH = '/api/v1/auth/oidc/callback';
 
 export type BatonConfig = ReturnType<typeof parseConfig>;

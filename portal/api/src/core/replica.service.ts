@@ -39,7 +39,10 @@ export class ReplicaService implements OnApplicationBootstrap, OnApplicationShut
     );
   }
 
-  /** Called after the other services stopped their runs (Nest shuts down in reverse order of initialisation). */
+  /**
+   * A stopping replica says so at once rather than after 3 heartbeats. Its runs are stopped by their own services;
+   * should another replica's watchdog get to one first, it ends it `lost` instead of `cancelled`, nothing worse.
+   */
   async onApplicationShutdown(): Promise<void> {
     clearInterval(this.timer);
     await this.db.query(`DELETE FROM portal_replicas WHERE id = $1`, [this.id]).catch(() => undefined);

@@ -60,7 +60,11 @@ export async function connectSsh(
     const jump = await jumps.acquire(via, timeoutMs);
     try {
       const last = await connectOne(target, await forward(jump.connection, target, timeoutMs), timeoutMs);
-      return { client: last.client, hostKey: last.hostKey, close: () => (last.client.end(), jump.release()) };
+      const close = () => {
+        last.client.end();
+        jump.release();
+      };
+      return { client: last.client, hostKey: last.hostKey, close };
     } catch (err) {
       jump.release();
       throw err;
