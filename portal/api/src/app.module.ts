@@ -11,6 +11,7 @@ import { HooksModule } from './hooks/hooks.module';
 import { JobsModule } from './jobs/jobs.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PoolsModule } from './pools/pools.module';
+import { RetentionModule } from './retention/retention.module';
 import { RunbooksModule } from './runbooks/runbooks.module';
 import { SecretsModule } from './secrets/secrets.module';
 
@@ -40,6 +41,7 @@ export class AppModule {
         HooksModule,
         JobsModule,
         PoolsModule,
+        RetentionModule,
       ],
     };
   }

@@ -102,8 +102,8 @@ async function signIn(page: Page, username: string, password: string): Promise<v
   await page.getByRole('heading', { name: 'Catalog' }).waitFor();
 }
 
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true });
+async function newPage(viewport = { width: 1280, height: 900 }): Promise<Page> {
+  const context = await browser.newContext({ viewport, acceptDownloads: true });
   return context.newPage();
 }
 
@@ -398,6 +398,34 @@ describe('portal UI', () => {
     await page.goto(`${portal.url}/runbooks/demo.admin-only`);
     await page.getByText('Only admins may run this runbook.').waitFor();
     expect(await page.getByRole('button', { name: 'Run' }).isDisabled()).toBe(true);
+    await page.context().close();
+  });
+
+  it('fits a tablet: no page scrolls sideways, every page of the main navigation reachable', async () => {
+    const page = await newPage({ width: 768, height: 1024 });
+    await signIn(page, 'admin', ADMIN_PASSWORD);
+    const id = await portal.run('demo.hello', { params: { name: 'tablet' } });
+    await portal.waitForEnd(id);
+    const nav = page.getByRole('navigation', { name: 'Main' });
+    for (const [link, heading] of [
+      ['Catalog', 'Catalog'],
+      ['Executions', 'Executions'],
+      ['Jobs', 'Jobs'],
+      ['Nodes', 'Nodes'],
+      ['Alerts', 'Alerts'],
+      ['Pools', 'Pools'],
+      ['Audit', 'Audit log'],
+      ['Admin', 'Admin'],
+    ]) {
+      await nav.getByRole('link', { name: link, exact: true }).click();
+      await page.getByRole('heading', { level: 1, name: heading, exact: true }).waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      expect({ page: link, overflow }).toEqual({ page: link, overflow: 0 });
+    }
+    await page.goto(`${portal.url}/executions/${id}`);
+    await page.getByText('hello, tablet').first().waitFor();
+    expect(await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth)).toBe(0);
+    await page.screenshot({ path: join(SCREENSHOTS, 'tablet-execution.png') });
     await page.context().close();
   });
 });

@@ -3,7 +3,7 @@
  * Nothing else reads process.env; tests build a config with `parseConfig({...})`.
  */
 import { z } from 'zod';
-import { DEFAULT_EVENT_STREAM, DEFAULT_SUBJECT_PREFIX, isDuration } from '@baton/shared';
+import { DEFAULT_EVENT_STREAM, DEFAULT_SUBJECT_PREFIX, isDuration, parseDuration } from '@baton/shared';
 import { parseGrant, type RoleMap } from '../auth/oidc/oidc-roles';
 
 const flag = (fallback: boolean) =>
@@ -51,6 +51,10 @@ const envSchema = z.object({
   BATON_HEARTBEAT_MS: z.coerce.number().int().min(100).default(5000),
   BATON_DISPATCH_TIMEOUT_MS: z.coerce.number().int().min(100).default(3000),
   BATON_DEFAULT_TIMEOUT: z.string().refine(isDuration, 'must be a duration such as 30m or 1h').default('1h'),
+  BATON_RETENTION: z
+    .string()
+    .refine((v) => v === 'forever' || (isDuration(v) && parseDuration(v) >= 3_600_000), 'must be a duration of at least 1h, or forever')
+    .default('90d'),
   BATON_SSH_MAX_CONNECTIONS: z.coerce.number().int().min(1).default(50),
   BATON_SSH_MAX_SESSIONS: z.coerce.number().int().min(2).default(10),
   BATON_SSH_CONNECT_TIMEOUT_MS: z.coerce.number().int().min(100).default(10_000),
@@ -115,6 +119,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     heartbeatMs: e.BATON_HEARTBEAT_MS,
     dispatchTimeoutMs: e.BATON_DISPATCH_TIMEOUT_MS,
     defaultTimeout: e.BATON_DEFAULT_TIMEOUT,
+    /** Records older than this are deleted (see retention/); undefined keeps them forever. */
+    retentionMs: e.BATON_RETENTION === 'forever' ? undefined : parseDuration(e.BATON_RETENTION),
     ssh: {
       /** Open SSH connections to nodes at once (one per running node run); further node runs wait for a slot. */
       maxConnections: e.BATON_SSH_MAX_CONNECTIONS,

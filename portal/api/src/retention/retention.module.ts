@@ -1,0 +1,6 @@
+/** Deleting records older than BATON_RETENTION (not the audit log). */
+import { Module } from '@nestjs/common';
+import { RetentionService } from './retention.service';
+
+@Module({ providers: [RetentionService], exports: [RetentionService] })
+export class RetentionModule {}
