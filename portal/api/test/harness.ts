@@ -150,6 +150,8 @@ export class AgentProcess {
     private readonly env: TestEnv,
     private readonly labels = '',
     private readonly portalKey?: string,
+    /** More environment, e.g. another NATS_URL and the agent's own NATS_USER/NATS_PASSWORD. */
+    private readonly extraEnv: Record<string, string> = {},
   ) {}
 
   start(): this {
@@ -165,6 +167,7 @@ export class AgentProcess {
           BATON_SUBJECT_PREFIX: this.env.prefix,
           BATON_SPOOL_DIR: this.spoolDir,
           ...(this.portalKey ? { BATON_PORTAL_KEY: this.portalKey } : {}),
+          ...this.extraEnv,
         },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
@@ -202,7 +205,14 @@ export class PortalProcess {
     const port = await freePort();
     this.child = spawn(process.execPath, ['-r', join(ROOT, 'scripts/register.js'), join(ROOT, 'portal/api/src/main.ts')], {
       cwd: ROOT,
-      env: { PATH: process.env.PATH, HOME: process.env.HOME, BATON_LOG_LEVEL: 'warn', BATON_WEB_DIR: '/nonexistent', ...this.env, PORT: String(port) },
+      env: {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        BATON_LOG_LEVEL: 'warn',
+        BATON_WEB_DIR: '/nonexistent',
+        ...this.env,
+        PORT: String(port),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.child.stdout!.on('data', (d) => (this.output += d));
