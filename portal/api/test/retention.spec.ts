@@ -17,7 +17,8 @@ describe('retention', () => {
 
   beforeAll(async () => {
     env = await createTestEnv(join(__dirname, 'runbooks'));
-    portal = await startPortal(env, { BATON_RETENTION: '1h' });
+    // No hook worker: the old pending delivery must stay pending while the test looks.
+    portal = await startPortal(env, { BATON_RETENTION: '1h', BATON_HOOK_WORKER: 'false' });
     db = new Client({ connectionString: env.databaseUrl });
     await db.connect();
   });
