@@ -14,6 +14,7 @@ import { connect } from '@nats-io/transport-node';
 import { jetstreamManager } from '@nats-io/jetstream';
 import { createApp } from '../src/app';
 import { parseConfig } from '../src/core/config';
+import { stopChild } from './processes';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://root@127.0.0.1:5432/postgres';
 export const NATS_URL = process.env.TEST_NATS_URL ?? 'nats://127.0.0.1:4222';
@@ -182,11 +183,7 @@ export class AgentProcess {
   }
 
   async stop(): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child!.once('exit', r));
-    this.child.kill('SIGTERM');
-    await Promise.race([exited, sleep(5000)]);
-    this.child.kill('SIGKILL');
+    await stopChild(this.child, 5000);
   }
 }
 
@@ -233,10 +230,7 @@ export class PortalProcess {
   }
 
   async stop(signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
-    if (!this.child || this.child.exitCode !== null) return;
-    const exited = new Promise((r) => this.child!.once('exit', r));
-    this.child.kill(signal);
-    await Promise.race([exited, sleep(10_000)]);
+    await stopChild(this.child, 10_000, signal);
   }
 }
 

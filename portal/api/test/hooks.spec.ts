@@ -12,6 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { createTestEnv, destroyTestEnv, Portal, sleep, startPortal, type TestEnv } from './harness';
+import { stopChild } from './processes';
 
 jest.setTimeout(180_000);
 
@@ -98,12 +99,7 @@ class AlertmanagerProcess {
   }
 
   async stop(): Promise<void> {
-    if (this.child && this.child.exitCode === null) {
-      const exited = new Promise((r) => this.child!.once('exit', r));
-      this.child.kill('SIGTERM');
-      await Promise.race([exited, sleep(5000)]);
-      this.child.kill('SIGKILL');
-    }
+    await stopChild(this.child, 5000);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }

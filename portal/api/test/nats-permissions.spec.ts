@@ -8,7 +8,7 @@ import { ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connect, errors, type NatsConnection } from '@nats-io/transport-node';
+import { connect, PermissionViolationError, type NatsConnection } from '@nats-io/transport-node';
 import { AgentProcess, createTestEnv, destroyTestEnv, freePort, sleep, startPortal, type Portal, type TestEnv } from './harness';
 
 jest.setTimeout(120_000);
@@ -74,10 +74,10 @@ describe('the shipped NATS permissions', () => {
   });
 
   it("refuses an agent's user another node's orders, events and heartbeat, and the portal's hello", async () => {
-    const violations: errors.PermissionViolationError[] = [];
+    const violations: PermissionViolationError[] = [];
     void (async () => {
       for await (const status of web1.status()) {
-        if (status.type === 'error' && status.error instanceof errors.PermissionViolationError) violations.push(status.error);
+        if (status.type === 'error' && status.error instanceof PermissionViolationError) violations.push(status.error);
       }
     })();
     const orders = web1.subscribe('baton.node.web-2.dispatch');

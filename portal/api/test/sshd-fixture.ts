@@ -8,6 +8,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { connect } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
+import { stopChild } from './processes';
 
 export interface SshKeyPair {
   privateKey: string;
@@ -85,11 +86,7 @@ export class SshdInstance {
   }
 
   async stop(): Promise<void> {
-    if (this.child && this.child.exitCode === null) {
-      const exited = new Promise((r) => this.child!.once('exit', r));
-      this.child.kill('SIGTERM');
-      await Promise.race([exited, new Promise((r) => setTimeout(r, 3000))]);
-    }
+    await stopChild(this.child, 3000);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
