@@ -237,8 +237,10 @@ describe('misfires', () => {
       expect(once).toEqual([
         expect.objectContaining({ outcome: 'started', reason: expect.stringMatching(/^runs once for (9|10) fire time\(s\) missed/) }),
       ]);
+      // The job fires every minute: when the test crosses a minute, that ordinary fire runs too; it is not a misfire.
+      const ordinary = (await firesOf(env, 'jobs.stale-once')).filter((f) => f.kind === 'schedule').map((f) => f.execution_id);
       const executions = (await portal.request('GET', '/api/v1/executions?job=jobs.stale-once')).body;
-      expect(executions.map((e: { id: string }) => e.id)).toEqual([once[0].execution_id]);
+      expect(executions.map((e: { id: string }) => e.id).filter((id: string) => !ordinary.includes(id))).toEqual([once[0].execution_id]);
     } finally {
       await portal.close();
     }
