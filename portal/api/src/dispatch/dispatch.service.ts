@@ -299,7 +299,10 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
       return { status: 'timed_out', reason: `runbook timeout of ${run.timeoutMs} ms passed without the node reporting an end` };
     }
     if (run.executor === 'local' && (isMine ? !this.local.isRunning(run.id) : driverGone)) {
-      return { status: 'lost', reason: isMine ? 'the run on the local node stopped without reporting an end' : `${driverStopped} during the run` };
+      return {
+        status: 'lost',
+        reason: isMine ? 'the run on the local node stopped without reporting an end' : `${driverStopped} during the run`,
+      };
     }
     if (run.executor === 'ssh' && (isMine ? !this.ssh.isRunning(run.id) && !this.orchestrated.has(run.id) : driverGone)) {
       return { status: 'lost', reason: isMine ? 'the SSH node run stopped without reporting an end' : `${driverStopped} during the run` };

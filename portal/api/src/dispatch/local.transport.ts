@@ -4,41 +4,32 @@
  */
 import { Injectable, Logger } from '@nestjs/common';
 import type { CancelOrder, DispatchOrder } from '@baton/shared';
-import { NodeRunExecutor } from '@baton/shared/node';
 import { ExecutionsService } from '../executions/executions.service';
-import { EventWriter } from './event-writer';
+import { PortalRuns } from './portal-runs';
 import type { DispatchResult, Transport } from './transport';
 
 @Injectable()
 export class LocalTransport implements Transport {
-  private readonly logger = new Logger(LocalTransport.name);
-  private readonly running = new Map<string, NodeRunExecutor>();
+  private readonly runs: PortalRuns;
 
-  constructor(private readonly executions: ExecutionsService) {}
+  constructor(executions: ExecutionsService) {
+    this.runs = new PortalRuns(executions, new Logger(LocalTransport.name));
+  }
 
   isRunning(nodeRunId: string): boolean {
-    return this.running.has(nodeRunId);
+    return this.runs.isRunning(nodeRunId);
   }
 
   async dispatch(order: DispatchOrder): Promise<DispatchResult> {
-    const writer = new EventWriter((events) => this.executions.applyEvents(events.map((event) => ({ event, node: order.node }))));
-    const executor = new NodeRunExecutor({ nodeRunId: order.nodeRunId, plan: order.plan, emit: (e) => writer.push(e) });
-    this.running.set(order.nodeRunId, executor);
-    executor
-      .run()
-      .catch((err) => this.logger.error({ err, nodeRunId: order.nodeRunId }, 'local node run crashed'))
-      .finally(async () => {
-        await writer.drained();
-        this.running.delete(order.nodeRunId);
-      });
+    this.runs.start(order);
     return { accepted: true };
   }
 
   async cancel(order: CancelOrder): Promise<void> {
-    this.running.get(order.nodeRunId)?.cancel(order.reason);
+    this.runs.cancel(order.nodeRunId, order.reason);
   }
 
   stopAll(): void {
-    for (const executor of this.running.values()) executor.cancel('portal shutting down');
+    this.runs.stopAll();
   }
 }

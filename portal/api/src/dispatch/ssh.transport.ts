@@ -7,7 +7,6 @@
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { CancelOrder, DispatchOrder } from '@baton/shared';
-import { NodeRunExecutor } from '@baton/shared/node';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { MetricsService } from '../core/metrics.service';
 import { ExecutionsService } from '../executions/executions.service';
@@ -15,13 +14,13 @@ import { SshNodesService } from '../nodes/ssh-nodes.service';
 import { SshConnectError, type SshConnection } from '../ssh/connect';
 import { Semaphore } from '../ssh/semaphore';
 import { SshStepHost } from '../ssh/step-host';
-import { EventWriter } from './event-writer';
+import { PortalRuns } from './portal-runs';
 import type { DispatchResult, Transport } from './transport';
 
 @Injectable()
 export class SshTransport implements Transport {
   private readonly logger = new Logger(SshTransport.name);
-  private readonly running = new Map<string, NodeRunExecutor>();
+  private readonly runs: PortalRuns;
   private readonly slots: Semaphore;
 
   constructor(
@@ -31,10 +30,11 @@ export class SshTransport implements Transport {
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {
     this.slots = new Semaphore(config.ssh.maxConnections);
+    this.runs = new PortalRuns(executions, this.logger);
   }
 
   isRunning(nodeRunId: string): boolean {
-    return this.running.has(nodeRunId);
+    return this.runs.isRunning(nodeRunId);
   }
 
   async dispatch(order: DispatchOrder): Promise<DispatchResult> {
@@ -57,30 +57,22 @@ export class SshTransport implements Transport {
     }
     const host = new SshStepHost(connection.client, this.config.ssh.maxSessions);
     this.metrics.dispatchLatency.observe({ executor: 'ssh' }, Number(process.hrtime.bigint() - started) / 1e9);
-    const writer = new EventWriter((events) => this.executions.applyEvents(events.map((event) => ({ event, node: order.node }))));
-    const executor = new NodeRunExecutor({ nodeRunId: order.nodeRunId, plan: order.plan, emit: (e) => writer.push(e), host });
-    this.running.set(order.nodeRunId, executor);
     // Dropped connections end the steps (they fail with a reason); nothing else needs to listen for it.
     connection.client.on('error', (err) =>
       this.logger.warn({ nodeRunId: order.nodeRunId, node: order.node, err: err.message }, 'SSH connection error'),
     );
-    executor
-      .run()
-      .catch((err) => this.logger.error({ err, nodeRunId: order.nodeRunId, node: order.node }, 'SSH node run crashed'))
-      .finally(async () => {
-        connection.close();
-        this.slots.release();
-        await writer.drained();
-        this.running.delete(order.nodeRunId);
-      });
+    this.runs.start(order, host, () => {
+      connection.close();
+      this.slots.release();
+    });
     return { accepted: true };
   }
 
   async cancel(order: CancelOrder): Promise<void> {
-    this.running.get(order.nodeRunId)?.cancel(order.reason);
+    this.runs.cancel(order.nodeRunId, order.reason);
   }
 
   stopAll(): void {
-    for (const executor of this.running.values()) executor.cancel('portal shutting down');
+    this.runs.stopAll();
   }
 }
