@@ -50,9 +50,9 @@ export async function destroyTestEnv(env: TestEnv): Promise<void> {
   await admin.end();
 }
 
-export async function startPortal(env: TestEnv, extra: Record<string, string> = {}): Promise<Portal> {
-  const config = parseConfig({
-    PORT: '0',
+/** The environment of a test portal on `env`: its own database, subject prefix and stream, short heartbeats. */
+export function portalEnv(env: TestEnv, extra: Record<string, string> = {}): Record<string, string> {
+  return {
     DATABASE_URL: env.databaseUrl,
     NATS_URL,
     RUNBOOKS_DIR: env.runbooksDir,
@@ -64,6 +64,13 @@ export async function startPortal(env: TestEnv, extra: Record<string, string> = 
     BATON_LOG_LEVEL: 'warn',
     BATON_WEB_DIR: '/nonexistent',
     ...extra,
+  };
+}
+
+export async function startPortal(env: TestEnv, extra: Record<string, string> = {}): Promise<Portal> {
+  const config = parseConfig({
+    PORT: '0',
+    ...portalEnv(env, extra),
   });
   const app = await createApp(config);
   // A random free port, unless the test chose one (`PORT` in extra), e.g. to name it in a URL given to another server.

@@ -5,17 +5,7 @@
  */
 import { join } from 'node:path';
 import { Client } from 'pg';
-import {
-  ADMIN_PASSWORD,
-  createTestEnv,
-  destroyTestEnv,
-  NATS_URL,
-  PortalProcess,
-  sleep,
-  startPortal,
-  type Portal,
-  type TestEnv,
-} from './harness';
+import { createTestEnv, destroyTestEnv, portalEnv, PortalProcess, sleep, startPortal, type Portal, type TestEnv } from './harness';
 
 jest.setTimeout(180_000);
 
@@ -28,15 +18,7 @@ describe('several portal replicas', () => {
 
   beforeAll(async () => {
     env = await createTestEnv(join(__dirname, 'runbooks'));
-    a = await new PortalProcess({
-      DATABASE_URL: env.databaseUrl,
-      NATS_URL,
-      RUNBOOKS_DIR: env.runbooksDir,
-      BATON_ADMIN_PASSWORD: ADMIN_PASSWORD,
-      BATON_SUBJECT_PREFIX: env.prefix,
-      BATON_EVENT_STREAM: env.stream,
-      BATON_HEARTBEAT_MS: String(HEARTBEAT_MS),
-    }).start();
+    a = await new PortalProcess(portalEnv(env, { BATON_HEARTBEAT_MS: String(HEARTBEAT_MS) })).start();
     b = await startPortal(env, { BATON_HEARTBEAT_MS: String(HEARTBEAT_MS) });
   });
 
