@@ -13,6 +13,8 @@ export interface Subjects {
   cancel(node: string): string;
   events(executionId: string, node: string): string;
   eventsAll: string;
+  /** Inbox prefix of one agent: replies to its requests come here, so its credentials need no `_INBOX.>`. */
+  agentInbox(node: string): string;
 }
 
 /** Node names become subject tokens, so they may not hold dots, wildcards or spaces. */
@@ -27,5 +29,6 @@ export function subjects(prefix = DEFAULT_SUBJECT_PREFIX): Subjects {
     cancel: (node) => `${prefix}.node.${node}.cancel`,
     events: (executionId, node) => `${prefix}.events.${executionId}.${node}`,
     eventsAll: `${prefix}.events.>`,
+    agentInbox: (node) => `_INBOX_${prefix}_${node}`,
   };
 }

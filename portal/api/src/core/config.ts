@@ -29,6 +29,33 @@ const envSchema = z.object({
   NATS_USER: z.string().optional(),
   NATS_PASSWORD: z.string().optional(),
   NATS_TOKEN: z.string().optional(),
+  NATS_CREDS: z.string().optional(),
+  BATON_NATS_ACCOUNT_SIGNING_SEED: z
+    .string()
+    .regex(/^SA[A-Z2-7]{56}$/, 'must be an account signing key seed (SA...)')
+    .optional(),
+  BATON_NATS_ACCOUNT_JWT: z.string().optional(),
+  BATON_NATS_OPERATOR_SIGNING_SEED: z
+    .string()
+    .regex(/^SO[A-Z2-7]{56}$/, 'must be an operator signing key seed (SO...)')
+    .optional(),
+  BATON_NATS_SYSTEM_CREDS: z.string().optional(),
+  BATON_AGENT_NATS_URL: z.string().optional(),
+  BATON_AGENT_CREDENTIALS_TTL: z
+    .string()
+    .refine((v) => isDuration(v) && parseDuration(v) >= 10_000, 'must be a duration of at least 10s, such as 24h')
+    .default('24h'),
+  BATON_AUTO_ACCEPT: flag(false),
+  BATON_PUBLIC_URL: z.string().url().optional(),
+  BATON_AGENT_BINARY: z.string().default('dist/agent/baton-agent'),
+  BATON_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 100kb or 1mb')
+    .default('100kb'),
+  BATON_HOOK_BODY_LIMIT: z
+    .string()
+    .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 5mb')
+    .default('5mb'),
   BATON_DATA_DIR: z.string().default('.baton'),
   RUNBOOKS_DIR: z.string().default('runbooks'),
   BATON_LOCAL_NODE: flag(true),
@@ -86,7 +113,7 @@ export type BatonConfig = ReturnType<typeof parseConfig>;
 
 /** Validates the environment; an invalid value stops the portal with a message naming the variable. */
 export function parseConfig(env: Record<string, string | undefined>) {
-  const result = envSchema.superRefine(checkOidc).safeParse(env);
+  const result = envSchema.superRefine(checkOidc).superRefine(checkFleet).safeParse(env);
   if (!result.success) {
     const problems = result.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
     throw new Error(`invalid configuration: ${problems}`);
@@ -95,7 +122,31 @@ export function parseConfig(env: Record<string, string | undefined>) {
   return {
     port: e.PORT,
     databaseUrl: e.DATABASE_URL,
-    nats: e.NATS_URL ? { url: e.NATS_URL, user: e.NATS_USER, password: e.NATS_PASSWORD, token: e.NATS_TOKEN } : undefined,
+    nats: e.NATS_URL
+      ? { url: e.NATS_URL, user: e.NATS_USER, password: e.NATS_PASSWORD, token: e.NATS_TOKEN, credsFile: e.NATS_CREDS }
+      : undefined,
+    fleet: {
+      /** Accept every enrollment without a token (Salt's auto_accept): for a laptop only, warned about at every start. */
+      isAutoAcceptOn: e.BATON_AUTO_ACCEPT,
+      /** The NATS URL agents are told to use (the portal's own by default). */
+      agentNatsUrl: e.BATON_AGENT_NATS_URL ?? e.NATS_URL,
+      credentialsTtlMs: parseDuration(e.BATON_AGENT_CREDENTIALS_TTL),
+      /** NATS decentralized authentication (operator mode), written by `npm run nats:setup`; undefined on a plain server. */
+      natsAuthority: e.BATON_NATS_ACCOUNT_SIGNING_SEED
+        ? {
+            accountSigningSeed: e.BATON_NATS_ACCOUNT_SIGNING_SEED,
+            accountJwt: e.BATON_NATS_ACCOUNT_JWT!,
+            operatorSigningSeed: e.BATON_NATS_OPERATOR_SIGNING_SEED,
+            systemCredsFile: e.BATON_NATS_SYSTEM_CREDS,
+          }
+        : undefined,
+      /** The one-file agent served at GET /install/baton-agent. */
+      agentBinary: e.BATON_AGENT_BINARY,
+    },
+    /** The portal's address as agents and browsers reach it (install script); the request's own when unset. */
+    publicUrl: e.BATON_PUBLIC_URL,
+    bodyLimit: e.BATON_BODY_LIMIT,
+    hookBodyLimit: e.BATON_HOOK_BODY_LIMIT,
     dataDir: e.BATON_DATA_DIR,
     runbooksDir: e.RUNBOOKS_DIR,
     isLocalNodeEnabled: e.BATON_LOCAL_NODE,
@@ -164,6 +215,16 @@ function oidcConfig(e: Env) {
 }
 
 /** The cross-field rules of single sign-on, reported like any other invalid variable. */
+function checkFleet(e: Env, ctx: z.RefinementCtx): void {
+  if (e.BATON_NATS_ACCOUNT_SIGNING_SEED && !e.BATON_NATS_ACCOUNT_JWT) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['BATON_NATS_ACCOUNT_JWT'],
+      message: 'required when BATON_NATS_ACCOUNT_SIGNING_SEED is set (npm run nats:setup writes both)',
+    });
+  }
+}
+
 function checkOidc(e: Env, ctx: z.RefinementCtx): void {
   if (!e.BATON_OIDC_ISSUER) return;
   const problem = (variable: keyof Env, message: string) => ctx.addIssue({ code: 'custom', path: [variable], message });
