@@ -1,13 +1,18 @@
-/** The node inventory (`GET /nodes`): executor, labels, status and last heartbeat, filtered by label. */
+/**
+ * The node inventory (`GET /nodes`): executor, labels, status and last heartbeat, filtered by label; for admins, the
+ * agents' enrollment requests and decisions below it.
+ */
 import { Component, computed, inject, signal } from '@angular/core';
 import { Api, ApiError, asApiError } from '../core/api';
 import { ErrorNotice } from '../core/error-notice';
 import { formatTime } from '../core/format';
+import { Me } from '../core/me';
+import { AgentsSection } from './agents-section';
 import { NodeSummary, hasLabels, parseLabelFilter } from './node';
 
 @Component({
   selector: 'baton-nodes-page',
-  imports: [ErrorNotice],
+  imports: [AgentsSection, ErrorNotice],
   template: `
     <h1>Nodes</h1>
     <baton-error-notice [error]="error()" />
@@ -81,6 +86,9 @@ import { NodeSummary, hasLabels, parseLabelFilter } from './node';
     } @else if (!error()) {
       <p class="muted" role="status">Loading…</p>
     }
+    @if (me.isAdmin()) {
+      <baton-agents-section />
+    }
   `,
 })
 export class NodesPage {
@@ -93,9 +101,11 @@ export class NodesPage {
     return (this.nodes() ?? []).filter((node) => hasLabels(node.labels ?? {}, filter));
   });
   protected readonly formatTime = formatTime;
+  protected readonly me = inject(Me);
   private readonly api = inject(Api);
 
   constructor() {
+    void this.me.load();
     void this.load();
   }
 
