@@ -1,10 +1,14 @@
-/** Administration for admins: users and their roles, API tokens (the secret shown once), and secrets (names only). */
+/**
+ * Administration for admins: users and their roles, API tokens (the secret shown once), enrollment tokens for agents,
+ * and secrets (names only).
+ */
 import { Component, inject, signal } from '@angular/core';
 import { Api, ApiError, asApiError, segment } from '../core/api';
 import { ErrorNotice } from '../core/error-notice';
 import { formatTime } from '../core/format';
 import { Me } from '../core/me';
 import { RoleGrant, formatRoleGrants, parseRoleGrants } from '../core/permissions';
+import { EnrollmentTokensSection } from './enrollment-tokens-section';
 
 interface UserView {
   username: string;
@@ -34,7 +38,7 @@ const ROLES_HINT = 'Comma-separated roles, each global or role:namespace — e.g
 
 @Component({
   selector: 'baton-admin-page',
-  imports: [ErrorNotice],
+  imports: [EnrollmentTokensSection, ErrorNotice],
   template: `
     <h1>Admin</h1>
     <baton-error-notice [error]="error()" />
@@ -193,6 +197,8 @@ const ROLES_HINT = 'Comma-separated roles, each global or role:namespace — e.g
         <button type="submit">Create token</button>
       </form>
     </section>
+
+    <baton-enrollment-tokens />
 
     <section aria-labelledby="secrets-heading">
       <h2 id="secrets-heading">Secrets</h2>
