@@ -25,7 +25,7 @@ import { EnrollmentTokensApi } from './enrollment-tokens-api';
       </div>
       <div class="field">
         <label for="enrollment-max-uses">Max uses</label>
-        <input id="enrollment-max-uses" name="maxUses" type="number" inputmode="numeric" min="1" step="1" value="50" required />
+        <input id="enrollment-max-uses" name="maxUses" type="number" inputmode="numeric" min="1" max="10000" step="1" value="50" required />
       </div>
       <div class="field">
         <label for="enrollment-labels">Labels</label>

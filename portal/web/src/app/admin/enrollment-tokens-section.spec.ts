@@ -265,13 +265,17 @@ describe('admin page: enrollment tokens', () => {
 
   it("shows the portal's refusal of a new token, and no token", async () => {
     const { portal } = portalWith([]);
-    portal.on('POST', '/api/v1/enrollment-tokens', apiError(400, 'Bad Request', 'maxUses must not be greater than 1000'));
+    portal.on(
+      'POST',
+      '/api/v1/enrollment-tokens',
+      apiError(400, 'Bad Request', 'labels: "rôle" is not a label key (letters, digits, "_", ".", "/" or "-")'),
+    );
     const view = await renderAdminPage(portal);
 
-    await view.fill({ 'Max uses': '5000' });
+    await view.fill({ Labels: 'rôle=web' });
     await view.press('Create enrollment token');
 
-    expect(view.alerts()).toEqual(['maxUses must not be greater than 1000']);
+    expect(view.alerts()).toEqual(['labels: "rôle" is not a label key (letters, digits, "_", ".", "/" or "-")']);
     expect(view.newToken()).toBeNull();
   });
 
