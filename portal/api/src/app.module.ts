@@ -8,6 +8,7 @@ import { CoreModule } from './core/core.module';
 import { DispatchModule } from './dispatch/dispatch.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HooksModule } from './hooks/hooks.module';
+import { InstallModule } from './install/install.module';
 import { JobsModule } from './jobs/jobs.module';
 import { NodesModule } from './nodes/nodes.module';
 import { PoolsModule } from './pools/pools.module';
@@ -42,6 +43,7 @@ export class AppModule {
         JobsModule,
         PoolsModule,
         RetentionModule,
+        InstallModule,
       ],
     };
   }
