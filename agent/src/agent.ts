@@ -1,54 +1,90 @@
 /**
- * The node agent: registers with the portal over NATS, heartbeats, accepts signed dispatch orders, runs them
- * with the shared executor and reports events through JetStream. One process normally runs one Agent; the
- * benchmark's swarm runs many in one process.
+ * The node agent: connects to NATS with the credentials the portal issued it, registers, heartbeats, accepts
+ * signed dispatch orders whose plans are sealed to its own key, runs them with the shared executor and reports
+ * events through JetStream. Everything it publishes carries its identity key's signature, so the portal drops
+ * what another key sent in its name. It renews its credentials before they expire. One process normally runs
+ * one Agent; the benchmark's swarm runs many in one process.
  */
 import { hostname } from 'node:os';
-import { connect, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
+import { connect, headers, jwtAuthenticator, type Msg, type NatsConnection, type Subscription } from '@nats-io/transport-node';
 import { jetstream } from '@nats-io/jetstream';
-import { DEFAULT_SUBJECT_PREFIX, DispatchOrder, DispatchReply, Hello, helloReplySchema, subjects, type Subjects } from '@baton/shared';
-import { EnvelopeVerifier, NodeRunExecutor, defaultBaseEnv } from '@baton/shared/node';
+import {
+  DispatchReply,
+  Hello,
+  helloReplySchema,
+  nodePlanSchema,
+  subjects,
+  type AcceptedCredentials,
+  type DispatchOrder,
+  type SealedDispatchOrder,
+  type Subjects,
+} from '@baton/shared';
+import {
+  EnvelopeVerifier,
+  IdentitySigner,
+  NodeRunExecutor,
+  SIGNATURE_HEADER,
+  defaultBaseEnv,
+  openSealed,
+  signedMessageBytes,
+  type AgentKeys,
+} from '@baton/shared/node';
 import { EventOutbox } from './outbox';
 import { createLogger, type AgentLogger } from './log';
+import { AgentRefusedError, type PortalClient } from './portal-client';
 
-export const AGENT_VERSION = '0.1.0';
+export const AGENT_VERSION = '0.2.0';
 
 export interface AgentOptions {
   name: string;
   labels: Record<string, string>;
+  keys: AgentKeys;
+  /** What the portal issued when it accepted this agent. */
+  credentials: AcceptedCredentials;
+  /** Renews the credentials; without it (tests) they are used until they expire. */
+  portal?: PortalClient;
+  /** Called with each renewed set of credentials (the agent's state directory keeps them). */
+  onCredentials?: (credentials: AcceptedCredentials) => void;
+  /** Called when the portal refuses this agent for good (rejected, revoked): the process should exit. */
+  onRefused?: (reason: string) => void;
+  /** Overrides the NATS URL the portal named. */
   natsUrl?: string;
-  /** An existing connection (the swarm shares nothing else, but tests may hand one in). */
-  connection?: NatsConnection;
-  subjectPrefix?: string;
-  /** Base64 SPKI of the portal's signing key; when absent the key from the hello reply is trusted and pinned. */
+  /** Base64 SPKI of the portal's signing key, pinned: the agent refuses to start when the portal sends another. */
   portalKey?: string;
   spoolFile?: string;
   logger?: AgentLogger;
-  /** NATS credentials, when the server requires them. */
-  natsUser?: string;
-  natsPassword?: string;
-  natsToken?: string;
 }
 
 const HELLO_TIMEOUT_MS = 3000;
 const HELLO_RETRY_MS = 1000;
+/** Renew when this share of the credentials' lifetime is left; retry a failed renewal this often. */
+const RENEW_AT_REMAINING = 1 / 3;
+const RENEW_RETRY_MS = 5000;
 
 export class Agent {
   private nc!: NatsConnection;
   private outbox!: EventOutbox;
-  private verifier?: EnvelopeVerifier;
+  private readonly verifier: EnvelopeVerifier;
   private readonly running = new Map<string, NodeRunExecutor>();
   private readonly subs: Subscription[] = [];
   private heartbeatTimer?: NodeJS.Timeout;
   private readonly subjects: Subjects;
   private readonly log: AgentLogger;
   private readonly baseEnv = defaultBaseEnv();
+  private readonly signer: IdentitySigner;
+  private credentials: AcceptedCredentials;
+  private renewTimer?: NodeJS.Timeout;
   private isStopping = false;
 
   constructor(private readonly options: AgentOptions) {
-    this.subjects = subjects(options.subjectPrefix ?? DEFAULT_SUBJECT_PREFIX);
+    this.credentials = options.credentials;
+    this.subjects = subjects(options.credentials.subjectPrefix);
     this.log = options.logger ?? createLogger(`agent:${options.name}`);
-    if (options.portalKey) this.verifier = new EnvelopeVerifier(options.portalKey);
+    this.signer = new IdentitySigner(options.keys.seed);
+    if (options.portalKey && options.portalKey !== options.credentials.portalKey) {
+      throw new Error('the portal sent a different signing key than the pinned BATON_PORTAL_KEY: refusing to trust it');
+    }
+    this.verifier = new EnvelopeVerifier(options.credentials.portalKey);
   }
 
   get name(): string {
@@ -60,17 +96,22 @@ export class Agent {
   }
 
   async start(): Promise<void> {
-    this.nc =
-      this.options.connection ??
-      (await connect({
-        servers: this.options.natsUrl ?? 'nats://127.0.0.1:4222',
-        name: `baton-agent-${this.options.name}`,
-        user: this.options.natsUser,
-        pass: this.options.natsPassword,
-        token: this.options.natsToken,
-        maxReconnectAttempts: -1,
-      }));
-    this.outbox = new EventOutbox(jetstream(this.nc), this.options.spoolFile, this.log);
+    const servers = this.options.natsUrl ?? this.credentials.natsUrl;
+    if (!servers) throw new Error('the portal names no NATS server for agents (it runs without NATS_URL): pass --nats');
+    this.nc = await connect({
+      servers,
+      name: `baton-agent-${this.options.name}`,
+      // Replies come to the agent's own inbox prefix: its credentials allow no other inbox.
+      inboxPrefix: this.subjects.agentInbox(this.name),
+      // A function: a reconnect after a renewal presents the new JWT.
+      authenticator: this.credentials.jwt
+        ? jwtAuthenticator(() => this.credentials.jwt!, new TextEncoder().encode(this.options.keys.seed))
+        : undefined,
+      maxReconnectAttempts: -1,
+    });
+    this.outbox = new EventOutbox(jetstream(this.nc), this.options.spoolFile, this.log, (subject, body) =>
+      this.signedHeaders(subject, body),
+    );
     for (const subject of [this.subjects.dispatch(this.name), this.subjects.cancel(this.name)]) {
       const callback = (err: Error | null, msg: Msg) => {
         if (err) return this.log.error({ subject, err: String(err) }, "subscription failed: check this agent's NATS permissions");
@@ -81,6 +122,7 @@ export class Agent {
     const heartbeatMs = await this.register();
     this.heartbeatTimer = setInterval(() => this.heartbeat(), heartbeatMs);
     this.watchReconnects();
+    this.scheduleRenewal();
     this.log.info({ node: this.name, labels: this.options.labels }, 'agent registered');
   }
 
@@ -88,10 +130,11 @@ export class Agent {
   async stop(): Promise<void> {
     this.isStopping = true;
     clearInterval(this.heartbeatTimer);
+    clearTimeout(this.renewTimer);
     for (const executor of this.running.values()) executor.cancel('agent stopping');
     for (const sub of this.subs) sub.unsubscribe();
     this.outbox?.stop();
-    if (!this.options.connection && this.nc && !this.nc.isClosed()) await this.nc.drain();
+    if (this.nc && !this.nc.isClosed()) await this.nc.drain().catch(() => undefined);
   }
 
   /** Resolves when every event emitted so far is stored in JetStream. */
@@ -101,22 +144,25 @@ export class Agent {
 
   /** Says hello until the portal answers: the portal may start after its agents. */
   private async register(): Promise<number> {
-    const hello: Hello = {
-      node: this.name,
-      hostname: hostname(),
-      labels: this.options.labels,
-      version: AGENT_VERSION,
-      running: this.runningNodeRuns,
-    };
     for (;;) {
+      const hello: Hello = {
+        node: this.name,
+        hostname: hostname(),
+        labels: this.options.labels,
+        version: AGENT_VERSION,
+        running: this.runningNodeRuns,
+        sentAt: Date.now(),
+      };
       try {
-        const msg = await this.nc.request(this.subjects.hello, JSON.stringify(hello), { timeout: HELLO_TIMEOUT_MS });
+        const body = new TextEncoder().encode(JSON.stringify(hello));
+        const msg = await this.nc.request(this.subjects.hello, body, {
+          timeout: HELLO_TIMEOUT_MS,
+          headers: this.signedHeaders(this.subjects.hello, body),
+        });
         const reply = helloReplySchema.parse(msg.json());
         if (!reply.ok) throw new Error(`portal refused registration: ${reply.reason}`);
-        if (!this.verifier) {
-          this.log.warn({}, 'no BATON_PORTAL_KEY given: trusting the key the portal sent at registration');
-          this.verifier = new EnvelopeVerifier(reply.portalKey);
-        }
+        if (reply.portalKey !== this.credentials.portalKey)
+          throw new Error('portal refused registration: it answered with another signing key');
         return reply.heartbeatMs;
       } catch (err) {
         if (this.isStopping) throw err;
@@ -141,17 +187,51 @@ export class Agent {
 
   private heartbeat(): void {
     if (this.nc.isClosed()) return;
-    this.nc.publish(
-      this.subjects.heartbeat(this.name),
-      JSON.stringify({ node: this.name, running: this.runningNodeRuns, sentAt: Date.now() }),
-    );
+    const subject = this.subjects.heartbeat(this.name);
+    const body = new TextEncoder().encode(JSON.stringify({ node: this.name, running: this.runningNodeRuns, sentAt: Date.now() }));
+    this.nc.publish(subject, body, { headers: this.signedHeaders(subject, body) });
+  }
+
+  /** The identity key's signature of subject and body, as a NATS header: the portal drops what another key signed. */
+  private signedHeaders(subject: string, body: Uint8Array) {
+    const h = headers();
+    h.set(SIGNATURE_HEADER, this.signer.sign(signedMessageBytes(subject, body)));
+    return h;
+  }
+
+  /** Renews the credentials before they expire; the NATS connection presents the new ones at its next (re)connect. */
+  private scheduleRenewal(delayMs?: number): void {
+    const { portal } = this.options;
+    const expiresAt = this.credentials.expiresAt ? Date.parse(this.credentials.expiresAt) : undefined;
+    if (!portal || expiresAt === undefined || this.isStopping) return;
+    const lifetimeMs = expiresAt - Date.now();
+    const waitMs = delayMs ?? Math.max(0, lifetimeMs * (1 - RENEW_AT_REMAINING));
+    this.renewTimer = setTimeout(() => void this.renew(portal), Math.min(waitMs, 2 ** 31 - 1));
+  }
+
+  private async renew(portal: PortalClient): Promise<void> {
+    try {
+      const reply = await portal.credentials();
+      if (reply.status !== 'accepted') throw new AgentRefusedError(`portal says this agent is ${reply.status}`);
+      this.credentials = reply;
+      this.options.onCredentials?.(reply);
+      this.log.info({ expiresAt: reply.expiresAt }, 'credentials renewed');
+      this.scheduleRenewal();
+    } catch (err) {
+      if (err instanceof AgentRefusedError) {
+        this.log.error({ err: err.message }, 'the portal refuses this agent; stopping');
+        this.options.onRefused?.(err.message);
+        return;
+      }
+      this.log.warn({ err: String(err) }, 'credentials renewal failed; retrying');
+      this.scheduleRenewal(RENEW_RETRY_MS);
+    }
   }
 
   private onOrder(msg: Msg): void {
     const reply = (answer: DispatchReply): void => {
       msg.respond(JSON.stringify(answer));
     };
-    if (!this.verifier) return reply({ accepted: false, reason: 'agent not registered yet' });
     const opened = this.verifier.open(safeJson(msg.data));
     if (!opened.ok) {
       this.log.warn({ reason: opened.reason, subject: msg.subject }, 'order refused');
@@ -164,8 +244,28 @@ export class Agent {
       return reply({ accepted: true });
     }
     if (this.isStopping) return reply({ accepted: false, reason: 'agent is stopping' });
-    if (!this.running.has(order.nodeRunId)) this.startNodeRun(order);
+    if (this.running.has(order.nodeRunId)) return reply({ accepted: true });
+    const plan = this.openPlan(order);
+    if (!plan.ok) {
+      this.log.warn({ reason: plan.reason, nodeRunId: order.nodeRunId }, 'order refused');
+      return reply({ accepted: false, reason: plan.reason });
+    }
+    this.startNodeRun(plan.order);
     reply({ accepted: true });
+  }
+
+  /** Decrypts the plan sealed to this agent's X25519 key. */
+  private openPlan(order: SealedDispatchOrder): { ok: true; order: DispatchOrder } | { ok: false; reason: string } {
+    let text: string;
+    try {
+      text = openSealed(this.options.keys.boxPrivateKey, order.sealedPlan);
+    } catch {
+      return { ok: false, reason: "cannot open the plan: it is not sealed to this agent's key" };
+    }
+    const plan = nodePlanSchema.safeParse(safeJsonText(text));
+    if (!plan.success) return { ok: false, reason: `malformed plan: ${plan.error.issues[0]?.message}` };
+    const { sealedPlan: _sealed, ...rest } = order;
+    return { ok: true, order: { ...rest, plan: plan.data } };
   }
 
   private startNodeRun(order: DispatchOrder): void {
@@ -187,8 +287,12 @@ export class Agent {
 }
 
 function safeJson(data: Uint8Array): unknown {
+  return safeJsonText(new TextDecoder().decode(data));
+}
+
+function safeJsonText(text: string): unknown {
   try {
-    return JSON.parse(new TextDecoder().decode(data));
+    return JSON.parse(text);
   } catch {
     return undefined;
   }

@@ -5,6 +5,7 @@
  */
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import type { JetStreamClient } from '@nats-io/jetstream';
+import type { MsgHdrs } from '@nats-io/transport-node';
 import type { NodeEvent } from '@baton/shared';
 import type { AgentLogger } from './log';
 
@@ -27,6 +28,8 @@ export class EventOutbox {
     private readonly js: JetStreamClient,
     private readonly spoolFile: string | undefined,
     private readonly log: AgentLogger,
+    /** Signs each event as it is sent (also events spooled before a restart). */
+    private readonly sign: (subject: string, body: Uint8Array) => MsgHdrs,
   ) {
     this.loadSpool();
   }
@@ -59,7 +62,10 @@ export class EventOutbox {
         // Publishing a batch without waiting for each ack keeps order (one connection) and saves round trips.
         const batch = this.pending.slice(0, BATCH);
         const results = await Promise.allSettled(
-          batch.map(({ subject, event }) => this.js.publish(subject, JSON.stringify(event), { msgID: `${event.nodeRunId}:${event.seq}` })),
+          batch.map(({ subject, event }) => {
+            const body = new TextEncoder().encode(JSON.stringify(event));
+            return this.js.publish(subject, body, { msgID: `${event.nodeRunId}:${event.seq}`, headers: this.sign(subject, body) });
+          }),
         );
         const firstFailure = results.findIndex((r) => r.status === 'rejected');
         const delivered = firstFailure === -1 ? batch.length : firstFailure;

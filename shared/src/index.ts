@@ -4,6 +4,7 @@ export * from './runbook/schema';
 export * from './runbook/cron';
 export * from './protocol/subjects';
 export * from './protocol/messages';
+export * from './protocol/enrollment';
 export * from './runbook/parse';
 export * from './runbook/dag';
 export * from './runbook/params';

@@ -5,3 +5,4 @@ export * from './executor/outputs';
 export * from './executor/host';
 export * from './executor/process';
 export * from './executor/shell-quote';
+export * from './protocol/identity';

@@ -6,6 +6,7 @@ import { AuthModule } from './auth/auth.module';
 import { BatonConfig } from './core/config';
 import { CoreModule } from './core/core.module';
 import { DispatchModule } from './dispatch/dispatch.module';
+import { FleetModule } from './fleet/fleet.module';
 import { ExecutionsModule } from './executions/executions.module';
 import { HooksModule } from './hooks/hooks.module';
 import { InstallModule } from './install/install.module';
@@ -37,6 +38,7 @@ export class AppModule {
         RunbooksModule,
         NodesModule,
         ExecutionsModule,
+        FleetModule,
         DispatchModule,
         AuditModule,
         HooksModule,

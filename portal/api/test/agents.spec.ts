@@ -6,8 +6,8 @@ import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
 import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { EnvelopeSigner, generateSigningKeys } from '@baton/shared/node';
-import { subjects, type DispatchOrder } from '@baton/shared';
+import { EnvelopeSigner, generateAgentKeys, generateSigningKeys, sealTo } from '@baton/shared/node';
+import { subjects, type SealedDispatchOrder } from '@baton/shared';
 import { AgentProcess, NATS_URL, Portal, TestEnv, createTestEnv, destroyTestEnv, sleep, startPortal } from './harness';
 
 jest.setTimeout(60_000);
@@ -27,7 +27,7 @@ describe('runbooks on agents over NATS', () => {
       ['web-2', 'role=web,env=test'],
       ['db-1', 'role=db'],
     ]) {
-      agents.push(new AgentProcess(name, env, labels).start());
+      agents.push(new AgentProcess(name, portal, labels).start());
     }
     await portal.waitForNodes(['web-1', 'web-2', 'db-1'], 30_000);
   });
@@ -181,12 +181,13 @@ describe('runbooks on agents over NATS', () => {
   });
 
   it('refuses a forged envelope and a replayed one', async () => {
-    const order: DispatchOrder = {
+    const plan = { steps: [{ id: 'evil', run: 'touch /tmp/baton-pwned' }], onFailure: [], env: {}, secrets: [] };
+    const order: SealedDispatchOrder = {
       type: 'dispatch',
       executionId: '00000000-0000-4000-8000-000000000000',
       nodeRunId: '00000000-0000-4000-8000-000000000001',
       node: 'db-1',
-      plan: { steps: [{ id: 'evil', run: 'touch /tmp/baton-pwned' }], onFailure: [], env: {}, secrets: [] },
+      sealedPlan: sealTo(generateAgentKeys().boxPublicKey, JSON.stringify(plan)),
     };
     const subject = subjects(env.prefix).dispatch('db-1');
     const forged = new EnvelopeSigner(generateSigningKeys().privateKeyPem).seal(order);
@@ -202,7 +203,7 @@ describe('runbooks on agents over NATS', () => {
   });
 
   it('marks a node run unreachable when its agent does not acknowledge', async () => {
-    const ghost = new AgentProcess('ghost-1', env, 'role=ghost').start();
+    const ghost = new AgentProcess('ghost-1', portal, 'role=ghost').start();
     await portal.waitForNodes(['ghost-1'], 30_000);
     await ghost.stop();
     const id = await portal.run('test.echo', { params: { message: 'anyone' }, targets: { names: ['ghost-1'] } });
@@ -212,7 +213,7 @@ describe('runbooks on agents over NATS', () => {
   });
 
   it('marks a node run lost when its agent dies mid-run', async () => {
-    const doomed = new AgentProcess('doomed-1', env, 'role=doomed').start();
+    const doomed = new AgentProcess('doomed-1', portal, 'role=doomed').start();
     await portal.waitForNodes(['doomed-1'], 30_000);
     const id = await portal.run('test.sleep', { targets: { names: ['doomed-1'] } });
     await waitForLog(portal, id, 'napping');

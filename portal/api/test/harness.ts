@@ -63,6 +63,8 @@ export function portalEnv(env: TestEnv, extra: Record<string, string> = {}): Rec
     BATON_DISPATCH_TIMEOUT_MS: '1500',
     BATON_LOG_LEVEL: 'warn',
     BATON_WEB_DIR: '/nonexistent',
+    // Agents started by tests enroll without a token, as on a developer's laptop; the fleet spec turns it off.
+    BATON_AUTO_ACCEPT: 'true',
     ...extra,
   };
 }
@@ -147,42 +149,54 @@ export class Portal {
   }
 }
 
-/** A real agent process, started the way an operator starts one (`npm run agent`). */
+/** A real agent process, started the way an operator starts one (`npm run agent`): it enrolls with the portal. */
 export class AgentProcess {
   private child?: ChildProcess;
   output = '';
-  readonly spoolDir = mkdtempSync(join(tmpdir(), 'baton-spool-'));
+  /** Its keys, credentials and spool: reused when the same AgentProcess starts again. */
+  readonly stateDir = mkdtempSync(join(tmpdir(), 'baton-agent-'));
 
   constructor(
     readonly name: string,
-    private readonly env: TestEnv,
+    /** The portal it enrolls with (it tells the agent where NATS is). */
+    private readonly portal: { url: string },
     private readonly labels = '',
-    private readonly portalKey?: string,
-    /** More environment, e.g. another NATS_URL and the agent's own NATS_USER/NATS_PASSWORD. */
+    /** More environment or flags, e.g. BATON_ENROLL_TOKEN. */
     private readonly extraEnv: Record<string, string> = {},
   ) {}
 
   start(): this {
+    this.output = '';
     this.child = spawn(
       process.execPath,
-      ['-r', join(ROOT, 'scripts/register.js'), join(ROOT, 'agent/src/main.ts'), '--name', this.name, '--labels', this.labels],
+      [
+        '-r',
+        join(ROOT, 'scripts/register.js'),
+        join(ROOT, 'agent/src/main.ts'),
+        ...['--name', this.name, '--labels', this.labels, '--portal', this.portal.url, '--state-dir', this.stateDir],
+      ],
       {
         cwd: ROOT,
-        env: {
-          PATH: process.env.PATH,
-          HOME: process.env.HOME,
-          NATS_URL,
-          BATON_SUBJECT_PREFIX: this.env.prefix,
-          BATON_SPOOL_DIR: this.spoolDir,
-          ...(this.portalKey ? { BATON_PORTAL_KEY: this.portalKey } : {}),
-          ...this.extraEnv,
-        },
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...this.extraEnv },
         stdio: ['ignore', 'pipe', 'pipe'],
       },
     );
     this.child.stdout!.on('data', (d) => (this.output += d));
     this.child.stderr!.on('data', (d) => (this.output += d));
     return this;
+  }
+
+  /** Resolves with the exit code once the process has ended by itself. */
+  exited(timeoutMs = 20_000): Promise<number | null> {
+    const child = this.child!;
+    if (child.exitCode !== null) return Promise.resolve(child.exitCode);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`agent ${this.name} still running:\n${this.output}`)), timeoutMs);
+      child.once('exit', (code) => {
+        clearTimeout(timer);
+        resolve(code);
+      });
+    });
   }
 
   kill(signal: NodeJS.Signals = 'SIGKILL'): void {

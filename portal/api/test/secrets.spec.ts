@@ -72,7 +72,7 @@ describe('secrets', () => {
     env = await createTestEnv(runbooksDir);
     portal = await startPortal(env, { BATON_MASTER_KEY: randomBytes(32).toString('hex') });
     expect((await portal.request('GET', '/api/v1/resources/errors')).body).toEqual([]);
-    agent = new AgentProcess('sec-agent', env, 'role=secrets').start();
+    agent = new AgentProcess('sec-agent', portal, 'role=secrets').start();
     await portal.waitForNodes(['sec-agent'], 30_000);
     expect((await portal.request('PUT', '/api/v1/secrets/demo-token', { value: TOKEN })).status).toBe(200);
   });

@@ -11,6 +11,8 @@ export const helloSchema = z.object({
   labels: z.record(z.string(), z.string()),
   version: z.string(),
   running: z.array(z.string()).default([]),
+  /** When the agent sent it (ms): the portal refuses a signed hello replayed much later. */
+  sentAt: z.number(),
 });
 export type Hello = z.infer<typeof helloSchema>;
 
@@ -53,6 +55,23 @@ export const dispatchOrderSchema = z.object({
 });
 export type DispatchOrder = z.infer<typeof dispatchOrderSchema>;
 
+/** Text encrypted to one node's X25519 key (see identity.ts): only that node can read it. */
+export const sealedSchema = z.object({
+  /** The sender's one-time X25519 public key. */
+  epk: z.string(),
+  iv: z.string(),
+  /** AES-256-GCM ciphertext followed by its 16-byte tag. */
+  data: z.string(),
+});
+export type Sealed = z.infer<typeof sealedSchema>;
+
+/**
+ * A dispatch order as it crosses NATS: the plan (commands, parameters, secret values) sealed to the target node's
+ * X25519 key, so that another node or any NATS client that receives it learns nothing secret.
+ */
+export const sealedDispatchOrderSchema = dispatchOrderSchema.omit({ plan: true }).extend({ sealedPlan: sealedSchema });
+export type SealedDispatchOrder = z.infer<typeof sealedDispatchOrderSchema>;
+
 export const cancelOrderSchema = z.object({
   type: z.literal('cancel'),
   nodeRunId: z.string(),
@@ -61,7 +80,8 @@ export const cancelOrderSchema = z.object({
 });
 export type CancelOrder = z.infer<typeof cancelOrderSchema>;
 
-export const orderSchema = z.discriminatedUnion('type', [dispatchOrderSchema, cancelOrderSchema]);
+/** What a signed envelope carries to an agent. */
+export const orderSchema = z.discriminatedUnion('type', [sealedDispatchOrderSchema, cancelOrderSchema]);
 export type Order = z.infer<typeof orderSchema>;
 
 export const dispatchReplySchema = z.union([

@@ -1,6 +1,6 @@
 /** What the rest of the portal hands to `AuditService.record()`, and what the audit API returns. */
 
-export const ACTOR_TYPES = ['user', 'token', 'schedule', 'webhook', 'system', 'anonymous'] as const;
+export const ACTOR_TYPES = ['user', 'token', 'schedule', 'webhook', 'system', 'agent', 'anonymous'] as const;
 export type ActorType = (typeof ACTOR_TYPES)[number];
 
 export interface AuditActor {

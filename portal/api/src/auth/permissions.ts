@@ -48,6 +48,8 @@ export const PERMISSIONS = [
   'pools:write',
   /** Approve or reject scaling beyond operatorLimit; force a request during the cooldown. */
   'pools:approve',
+  /** See enrollment requests and tokens; accept, reject and revoke agents; create and revoke enrollment tokens. */
+  'agents:manage',
   /** What every signed-in user may do for themselves: read `me`, manage their own API tokens. */
   'self',
 ] as const;

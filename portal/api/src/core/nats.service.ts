@@ -3,7 +3,8 @@
  * JetStream stream that carries node events.
  */
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
+import { readFileSync } from 'node:fs';
+import { connect, credsAuthenticator, type NatsConnection } from '@nats-io/transport-node';
 import { jetstreamManager, RetentionPolicy, StorageType } from '@nats-io/jetstream';
 import { subjects, type Subjects } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from './config';
@@ -41,6 +42,8 @@ export class NatsService implements OnModuleInit, OnApplicationShutdown {
       user: nats.user,
       pass: nats.password,
       token: nats.token,
+      // Operator mode (npm run nats:setup): the portal's own user JWT and seed.
+      authenticator: nats.credsFile ? credsAuthenticator(readFileSync(nats.credsFile)) : undefined,
       maxReconnectAttempts: -1,
     });
     const jsm = await jetstreamManager(this.nc);

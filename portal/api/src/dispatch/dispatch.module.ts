@@ -1,6 +1,7 @@
 /** Running things: target selection, rolling dispatch, transports (local, NATS agents, SSH), event ingestion, watchdog. */
 import { Module } from '@nestjs/common';
 import { ExecutionsModule } from '../executions/executions.module';
+import { FleetModule } from '../fleet/fleet.module';
 import { NodesModule } from '../nodes/nodes.module';
 import { RunbooksModule } from '../runbooks/runbooks.module';
 import { DispatchService } from './dispatch.service';
@@ -9,12 +10,11 @@ import { LocalTransport } from './local.transport';
 import { NatsTransport } from './nats.transport';
 import { SshTransport } from './ssh.transport';
 import { RunController } from './run.controller';
-import { SigningKeyService } from './signing-key.service';
 
 @Module({
-  imports: [ExecutionsModule, NodesModule, RunbooksModule],
+  imports: [ExecutionsModule, NodesModule, RunbooksModule, FleetModule],
   controllers: [RunController],
-  providers: [DispatchService, LocalTransport, NatsTransport, SshTransport, EventIngestService, SigningKeyService],
+  providers: [DispatchService, LocalTransport, NatsTransport, SshTransport, EventIngestService],
   exports: [DispatchService],
 })
 export class DispatchModule {}

@@ -9,6 +9,7 @@ import { NodeEvent, nodeEventSchema } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { NatsService } from '../core/nats.service';
 import { ExecutionsService, type ReportedEvent } from '../executions/executions.service';
+import { AgentTrustService } from '../fleet/agent-trust.service';
 
 const CONSUMER = 'baton-portal';
 const RETRY_DELAY_MS = 1000;
@@ -23,6 +24,7 @@ export class EventIngestService implements OnApplicationBootstrap, OnApplication
   constructor(
     private readonly nats: NatsService,
     private readonly executions: ExecutionsService,
+    private readonly trust: AgentTrustService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -68,23 +70,30 @@ export class EventIngestService implements OnApplicationBootstrap, OnApplication
   private async store(batch: JsMsg[]): Promise<void> {
     const events: ReportedEvent[] = [];
     const stored: JsMsg[] = [];
-    for (const msg of batch) {
-      const event = decode(msg);
-      if (!event) {
-        this.logger.warn({ subject: msg.subject }, 'dropping malformed node event');
-        msg.term();
-        continue;
-      }
-      // The subject ends with the sending node's name: NATS permissions keep an agent to its own subjects.
-      events.push({ event, node: msg.subject.split('.').at(-1)! });
-      stored.push(msg);
-    }
+    const dropped = new Set<JsMsg>();
     try {
+      for (const msg of batch) {
+        const event = decode(msg);
+        // The subject ends with the sending node's name (NATS permissions keep an agent to its own subjects in
+        // operator mode); the signature proves the event comes from that node's accepted key on any server.
+        const node = msg.subject.split('.').at(-1)!;
+        if (!event || !(await this.trust.isSignedBy(node, msg))) {
+          this.logger.warn(
+            { subject: msg.subject, node },
+            event ? 'dropping a node event not signed by the node' : 'dropping malformed node event',
+          );
+          msg.term();
+          dropped.add(msg);
+          continue;
+        }
+        events.push({ event, node });
+        stored.push(msg);
+      }
       await this.executions.applyEvents(events);
       for (const msg of stored) msg.ack();
     } catch (err) {
       this.logger.error({ events: events.length, err: String(err) }, 'could not store node events; will retry');
-      for (const msg of stored) msg.nak(RETRY_DELAY_MS);
+      for (const msg of batch) if (!dropped.has(msg)) msg.nak(RETRY_DELAY_MS);
     }
   }
 }

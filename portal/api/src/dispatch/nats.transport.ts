@@ -1,16 +1,28 @@
 /**
- * Agents over NATS: signed dispatch and cancel orders as requests (the reply is the agent's ack or refusal),
- * registration (hello) and heartbeats.
+ * Agents over NATS: signed dispatch and cancel orders as requests (the reply is the agent's ack or refusal), the
+ * plan sealed to the node's own key; registration (hello) and heartbeats, each taken only when signed by the
+ * accepted identity key of the node it names.
  */
 import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import type { Msg } from '@nats-io/transport-node';
-import { CancelOrder, DispatchOrder, dispatchReplySchema, helloSchema, HelloReply, heartbeatSchema } from '@baton/shared';
+import {
+  CancelOrder,
+  DispatchOrder,
+  dispatchReplySchema,
+  helloSchema,
+  HelloReply,
+  heartbeatSchema,
+  SIGNED_REQUEST_MAX_AGE_MS,
+  type SealedDispatchOrder,
+} from '@baton/shared';
+import { sealTo } from '@baton/shared/node';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { MetricsService } from '../core/metrics.service';
 import { NatsService } from '../core/nats.service';
 import { NodesService } from '../nodes/nodes.service';
 import { ExecutionsService } from '../executions/executions.service';
-import { SigningKeyService } from './signing-key.service';
+import { AgentTrustService } from '../fleet/agent-trust.service';
+import { SigningKeyService } from '../fleet/signing-key.service';
 import type { DispatchResult, Transport } from './transport';
 
 @Injectable()
@@ -20,6 +32,7 @@ export class NatsTransport implements Transport, OnApplicationBootstrap {
   constructor(
     private readonly nats: NatsService,
     private readonly keys: SigningKeyService,
+    private readonly trust: AgentTrustService,
     private readonly nodes: NodesService,
     private readonly executions: ExecutionsService,
     private readonly metrics: MetricsService,
@@ -35,16 +48,25 @@ export class NatsTransport implements Transport, OnApplicationBootstrap {
       callback: (err, msg) => (err ? this.logger.error({ err }, 'hello subscription failed') : void this.onHello(msg)),
     });
     nc.subscribe(this.nats.subjects.heartbeatAll, {
-      callback: (err, msg) => (err ? this.logger.error({ err }, 'heartbeat subscription failed') : this.onHeartbeat(msg)),
+      callback: (err, msg) => (err ? this.logger.error({ err }, 'heartbeat subscription failed') : void this.onHeartbeat(msg)),
     });
   }
 
   async dispatch(order: DispatchOrder): Promise<DispatchResult> {
     const started = process.hrtime.bigint();
+    const agent = await this.trust.accepted(order.node);
+    if (!agent)
+      return {
+        accepted: false,
+        status: 'unreachable',
+        reason: `node ${order.node} is not an accepted agent (pending, rejected or revoked)`,
+      };
+    const { plan, ...rest } = order;
+    const sealed: SealedDispatchOrder = { ...rest, sealedPlan: sealTo(agent.boxPublicKey, JSON.stringify(plan)) };
     try {
       const reply = await this.nats.connection.request(
         this.nats.subjects.dispatch(order.node),
-        JSON.stringify(this.keys.signer.seal(order)),
+        JSON.stringify(this.keys.signer.seal(sealed)),
         {
           timeout: this.config.dispatchTimeoutMs,
         },
@@ -73,8 +95,17 @@ export class NatsTransport implements Transport, OnApplicationBootstrap {
     const respond = (reply: HelloReply) => msg.respond(JSON.stringify(reply));
     const hello = helloSchema.safeParse(safeJson(msg));
     if (!hello.success) return void respond({ ok: false, reason: `malformed hello: ${hello.error.issues[0]?.message}` });
+    const node = hello.data.node;
     try {
-      await this.nodes.register(hello.data);
+      const agent = await this.trust.accepted(node);
+      if (!agent)
+        return void respond({ ok: false, reason: `node ${node} is not an accepted agent: enroll it and have an admin accept it` });
+      if (!(await this.trust.isSignedBy(node, msg)))
+        return void respond({ ok: false, reason: `hello not signed by the enrolled key of ${node}` });
+      if (Math.abs(Date.now() - hello.data.sentAt) > SIGNED_REQUEST_MAX_AGE_MS)
+        return void respond({ ok: false, reason: 'stale hello: check the clock' });
+      // Labels pinned by the enrollment token win over what the agent says.
+      await this.nodes.register({ ...hello.data, labels: { ...hello.data.labels, ...agent.pinnedLabels } });
       await this.forgetRunsOfRestartedAgent(hello.data.node, hello.data.running);
       respond({ ok: true, portalKey: this.keys.publicKey, heartbeatMs: this.config.heartbeatMs });
       this.logger.log({ node: hello.data.node, labels: hello.data.labels }, 'agent registered');
@@ -91,11 +122,13 @@ export class NatsTransport implements Transport, OnApplicationBootstrap {
     }
   }
 
-  private onHeartbeat(msg: Msg): void {
-    // The subject, not the payload, says who is beating: NATS permissions let an agent publish only its own.
+  private async onHeartbeat(msg: Msg): Promise<void> {
+    // The subject says who is beating (NATS permissions let an agent publish only its own); the signature proves it.
     const node = msg.subject.split('.').at(-1)!;
     const beat = heartbeatSchema.safeParse(safeJson(msg));
-    if (beat.success && beat.data.node === node) this.nodes.heartbeat(node);
+    if (!beat.success || beat.data.node !== node) return;
+    if (Math.abs(Date.now() - beat.data.sentAt) > SIGNED_REQUEST_MAX_AGE_MS) return;
+    if (await this.trust.isSignedBy(node, msg).catch(() => false)) this.nodes.heartbeat(node);
   }
 }
 

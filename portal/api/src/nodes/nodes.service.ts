@@ -71,6 +71,13 @@ export class NodesService implements OnApplicationBootstrap, OnApplicationShutdo
     this.metrics.agentsConnected.set(this.liveAgents().length);
   }
 
+  /** A revoked agent: no longer alive, whatever it last said. */
+  forgetAgent(node: string): void {
+    this.lastHeartbeat.delete(node);
+    void this.nodes.update({ name: node, executor: 'agent' }, { status: 'offline' });
+    this.metrics.agentsConnected.set(this.liveAgents().length);
+  }
+
   heartbeat(node: string): void {
     this.lastHeartbeat.set(node, Date.now());
   }

@@ -16,6 +16,7 @@ import { Hooks1763971500000 } from './migrations/1763971500000-hooks';
 import { Jobs1763971400000 } from './migrations/1763971400000-jobs';
 import { Pools1763971700000 } from './migrations/1763971700000-pools';
 import { Replicas1763971800000 } from './migrations/1763971800000-replicas';
+import { Fleet1763971900000 } from './migrations/1763971900000-fleet';
 import { SshNodes1763971600000 } from './migrations/1763971600000-ssh-nodes';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
@@ -28,6 +29,7 @@ import { Secret } from '../../secrets/secret.entity';
 import { AlertRuleRecord, Hook, HookDelivery } from '../../hooks/hook.entity';
 import { JobFire, JobRecord } from '../../jobs/job.entity';
 import { PoolAction, PoolRecord } from '../../pools/pool.entity';
+import { AgentIdentity, EnrollmentToken } from '../../fleet/fleet.entity';
 
 export const ENTITIES = [
   Setting,
@@ -52,6 +54,8 @@ export const ENTITIES = [
   JobFire,
   PoolRecord,
   PoolAction,
+  EnrollmentToken,
+  AgentIdentity,
 ];
 export const MIGRATIONS = [
   InitialSchema1763884800000,
@@ -63,6 +67,7 @@ export const MIGRATIONS = [
   SshNodes1763971600000,
   Pools1763971700000,
   Replicas1763971800000,
+  Fleet1763971900000,
 ];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
