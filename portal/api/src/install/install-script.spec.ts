@@ -1,6 +1,8 @@
 import { execFileSync, spawnSync } from 'node:child_process';
-import { closeSync, openSync, readFileSync, readSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, readFileSync, readSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { NODE_NAME_PATTERN } from '@baton/shared';
 import { elfArch, installPortalUrl, renderAgentInstallScript, shellQuote } from './install-script';
 
 const UNIT = readFileSync(join(__dirname, '..', '..', '..', '..', 'deploy', 'systemd', 'baton-agent.service'), 'utf8');
@@ -103,9 +105,8 @@ describe('renderAgentInstallScript', () => {
   });
 
   it.each([
-    ['--name', 'web 7'],
-    ['--name', 'web-7\nBATON_PORTAL_URL=https://evil.example'],
     ['--labels', "role=web'"],
+    ['--labels', 'role=web\nBATON_PORTAL_URL=https://evil.example'],
     ['--token', '$(touch /tmp/pwned)'],
     ['--token', 'abc\\'],
   ])('refuses %s %j, which would not survive agent.env', (option, value) => {
@@ -113,5 +114,19 @@ describe('renderAgentInstallScript', () => {
     const result = runScript(script(), args);
     expect(result.status).toBe(1);
     expect(result.stderr).toContain(`${option} may contain only`);
+  });
+
+  it('takes the node names the agent takes, and refuses the others before installing anything', () => {
+    const names = ['web-7', 'a', 'A_b-1', 'x'.repeat(63), 'x'.repeat(64), '-web', '_a', 'web.example.com', 'web 7', 'wéb', 'web-7\nX=1'];
+    // Accepted names go on to download from a closed port, into a root that is removed afterwards.
+    const root = mkdtempSync(join(tmpdir(), 'baton-install-'));
+    try {
+      for (const name of names) {
+        const result = runScript(script('http://127.0.0.1:9'), ['--token', 'tok', '--name', name], { BATON_INSTALL_ROOT: root });
+        expect({ name, isRefused: result.stderr.includes('--name') }).toEqual({ name, isRefused: !NODE_NAME_PATTERN.test(name) });
+      }
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 });

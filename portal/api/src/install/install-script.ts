@@ -102,6 +102,19 @@ check_value() {
   esac
 }
 
+# The agent's rule for node names (NODE_NAME_PATTERN in shared), checked here so a bad name fails now, not at every start.
+check_name() {
+  rule="must be letters, digits, \\"-\\" or \\"_\\" (at most 63), starting with a letter or digit"
+  case $1 in
+    [A-Za-z0-9]*) ;;
+    *) fail "--name \\"$1\\" $rule" ;;
+  esac
+  case $1 in
+    *[!A-Za-z0-9_-]*) fail "--name \\"$1\\" $rule" ;;
+  esac
+  [ "\${#1}" -le 63 ] || fail "--name \\"$1\\" $rule"
+}
+
 if command -v curl >/dev/null 2>&1; then
   fetch() { curl -fsSL -o "$2" "$1"; }
 elif command -v wget >/dev/null 2>&1; then
@@ -154,7 +167,7 @@ main() {
     name=\${name%%.*}
   fi
   check_value --token "$token"
-  check_value --name "$name"
+  check_name "$name"
   check_value --labels "$labels"
 
   [ "$(uname -s)" = Linux ] || fail "the agent runs on Linux with systemd; this is $(uname -s)"
