@@ -20,7 +20,7 @@ import {
 } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { ReplicaService } from '../core/replica.service';
-import { ExecutionsService, type LiveNodeRun } from '../executions/executions.service';
+import { ExecutionsService, type LiveNodeRun, type NodeRunSighting } from '../executions/executions.service';
 import type { Execution, NodeRun, Trigger } from '../executions/execution.entity';
 import { isTerminalNodeRun, type NodeRunStatus } from '../executions/state-machine';
 import { NodesService } from '../nodes/nodes.service';
@@ -50,7 +50,11 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
   private watchdog?: NodeJS.Timeout;
   private readonly bootedAt = Date.now();
   private isShuttingDown = false;
-  /** Node runs whose rolling batch is being driven by this process (the others' orchestrator is gone). */
+  /**
+   * Node runs whose rolling batch is being driven by this process (the others' orchestrator is gone). A run joins
+   * before it is stored and leaves once it ended or its batch stopped, so a watchdog that reads a run of this
+   * replica from the database and then does not find it here knows its batch really stopped.
+   */
   private readonly orchestrated = new Set<string>();
 
   constructor(
@@ -97,21 +101,29 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
 
     const id = randomUUID();
     const timeoutMs = parseDuration(runbook.timeout ?? this.config.defaultTimeout);
-    const { execution, nodeRuns } = await this.executions.create({
-      execution: {
-        id,
-        runbookId: runbook.id,
-        runbookHash: record.currentHash,
-        trigger: request.trigger,
-        actor: request.actor,
-        // Secret parameters are stored as ***: a caller's secret value is never persisted. A known secret value
-        // typed into an ordinary parameter is masked too.
-        params: this.maskedParams(redactParams(runbook.params, withSecrets.params), withSecrets.values),
-        targets,
-        timeoutMs,
-      },
-      nodes: nodes.map((n) => ({ id: randomUUID(), node: n.name, executor: n.executor })),
-    });
+    const planned = nodes.map((n) => ({ id: randomUUID(), node: n.name, executor: n.executor }));
+    // Orchestrated from before the runs are stored: a watchdog round that reads them must find them here.
+    for (const run of planned) this.orchestrated.add(run.id);
+    const { execution, nodeRuns } = await this.executions
+      .create({
+        execution: {
+          id,
+          runbookId: runbook.id,
+          runbookHash: record.currentHash,
+          trigger: request.trigger,
+          actor: request.actor,
+          // Secret parameters are stored as ***: a caller's secret value is never persisted. A known secret value
+          // typed into an ordinary parameter is masked too.
+          params: this.maskedParams(redactParams(runbook.params, withSecrets.params), withSecrets.values),
+          targets,
+          timeoutMs,
+        },
+        nodes: planned,
+      })
+      .catch((err: unknown) => {
+        for (const run of planned) this.orchestrated.delete(run.id);
+        throw err;
+      });
     this.secrets.maskForExecution(id, withSecrets.values);
     const plan = nodePlan(runbook, paramsToEnv(withSecrets.params), withSecrets, timeoutMs);
     void this.orchestrate(id, nodeRuns, plan, targets).catch((err) => {
@@ -165,19 +177,23 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
   async cancel(executionId: string, reason: string): Promise<Execution> {
     await this.executions.requestCancel(executionId);
     for (const run of await this.executions.nodeRunsOf(executionId)) {
+      if (isTerminalNodeRun(run.status)) continue;
+      // Not dispatched yet: ended here, unless it was dispatched since it was read; then it is the node's to stop.
+      const notStarted: NodeRunSighting = { status: 'queued', isDispatched: false, isDriverGone: false };
       if (run.status === 'queued' && !run.dispatchedAt) {
-        await this.executions.endNodeRun(executionId, run.id, 'cancelled', `cancelled before start: ${reason}`);
-      } else if (!isTerminalNodeRun(run.status)) {
-        await this.transportFor(run.executor).cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason });
+        if (await this.executions.endNodeRun(executionId, run.id, 'cancelled', `cancelled before start: ${reason}`, notStarted)) continue;
       }
+      await this.transportFor(run.executor).cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason });
     }
     return this.executions.get(executionId);
   }
 
-  /** Sends the plan to the nodes in rolling batches, waiting for node runs to end before starting more. */
+  /**
+   * Sends the plan to the nodes in rolling batches, waiting for node runs to end before starting more. The runs are
+   * in `orchestrated` already (see start); they leave it when this ends.
+   */
   private async orchestrate(executionId: string, nodeRuns: NodeRun[], plan: NodePlan, targets: Targets): Promise<void> {
     const queue = [...nodeRuns];
-    for (const run of nodeRuns) this.orchestrated.add(run.id);
     const concurrency = targets.concurrency ?? queue.length;
     const maxFailures = targets.maxFailures ?? Infinity;
     const active = new Set<string>();
@@ -192,7 +208,9 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
         while (!stopReason && queue.length > 0 && active.size < concurrency) {
           const run = queue.shift()!;
           active.add(run.id);
-          void this.dispatchOne(executionId, run, plan);
+          void this.dispatchOne(executionId, run, plan).catch((err) =>
+            this.logger.error({ err, executionId, nodeRunId: run.id }, 'could not record the dispatch of a node run'),
+          );
         }
         if (stopReason) {
           for (const run of queue.splice(0))
@@ -233,7 +251,10 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
       plan,
     });
     if (result.accepted) {
-      await this.executions.markDispatched(run.id);
+      // A cancel that came while the order was on its way ended the run before the node had it: stop it there too.
+      if ((await this.executions.markDispatched(run.id)) === 'cancelled') {
+        await this.transportFor(run.executor).cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason: 'execution cancelled' });
+      }
       return;
     }
     this.logger.warn({ executionId, nodeRunId: run.id, node: run.node, reason: result.reason }, 'dispatch failed');
@@ -263,12 +284,20 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     throw new Error(`no transport for executor "${executor}"`);
   }
 
-  /** The watchdog: every live node run must still have a live node, a deadline, and a cancel that lands. */
+  /**
+   * The watchdog: every live node run must still have a live node, a deadline, and a cancel that lands. It judges
+   * a view of the runs read from the database, with this process's own state (orchestrated batches, running maps)
+   * read after it; each decision lands only if the run is still as seen (NodeRunSighting), so a run that moved on
+   * meanwhile is never ended on a stale view.
+   */
   private async checkLiveRuns(): Promise<void> {
     const now = Date.now();
     for (const run of await this.executions.liveNodeRuns()) {
-      const reason = this.deadReason(run, now);
-      if (reason) await this.executions.endNodeRun(run.executionId, run.id, reason.status, reason.reason);
+      const verdict = this.deadReason(run, now);
+      if (!verdict) continue;
+      const seen: NodeRunSighting = { status: run.status, isDispatched: run.dispatchedAt !== null, isDriverGone: verdict.isDriverGone };
+      const ended = await this.executions.endNodeRun(run.executionId, run.id, verdict.status, verdict.reason, seen);
+      if (ended && verdict.status === 'timed_out') this.stopOnNode(run, 'runbook timeout');
     }
     for (const execution of await this.executions.list({ status: 'running', limit: 1000 })) {
       if (execution.cancelRequestedAt && now - execution.cancelRequestedAt.getTime() > CANCEL_CONFIRM_MS) {
@@ -280,32 +309,43 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     }
   }
 
-  private deadReason(run: LiveNodeRun, now: number): { status: NodeRunStatus; reason: string } | undefined {
+  /** Asks the node to stop a run the portal has ended; the node may be gone, so a failure here is expected. */
+  private stopOnNode(run: LiveNodeRun, reason: string): void {
+    try {
+      void this.transportFor(run.executor)
+        .cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason })
+        .catch(() => undefined);
+    } catch (err) {
+      this.logger.warn({ nodeRunId: run.id, node: run.node, err: String(err) }, 'could not ask the node to stop the run');
+    }
+  }
+
+  /** Why a live node run should end now, judged on the watchdog's view of it; undefined while it is fine. */
+  private deadReason(run: LiveNodeRun, now: number): DeadVerdict | undefined {
     // Orchestration, `local` and SSH node runs live in the replica driving the execution: only that replica can
     // tell whether they still run; the others step in once it stopped heartbeating.
     const isMine = run.drivenBy === this.replica.id;
     const driverGone = !isMine && !run.isDriverAlive;
     const driverStopped = `the portal replica driving this execution (${run.drivenBy ?? 'unknown'}) stopped`;
+    const byDriver = (status: NodeRunStatus, reason: string) => ({ status, reason, isDriverGone: !isMine });
     if (!run.dispatchedAt) {
       // Waiting for its turn in a rolling batch is normal, unless the portal driving the batch is gone.
       const isOrphan = isMine ? !this.orchestrated.has(run.id) : driverGone;
-      return isOrphan ? { status: 'cancelled', reason: `not started: ${isMine ? 'the batch stopped' : driverStopped}` } : undefined;
+      return isOrphan ? byDriver('cancelled', `not started: ${isMine ? 'the batch stopped' : driverStopped}`) : undefined;
     }
     // The node enforces the runbook timeout from its own start; this is the backstop if it never reports.
     if (now - new Date(run.dispatchedAt).getTime() > run.timeoutMs + TIMEOUT_GRACE_MS) {
-      void this.transportFor(run.executor)
-        .cancel({ type: 'cancel', nodeRunId: run.id, node: run.node, reason: 'runbook timeout' })
-        .catch(() => undefined);
-      return { status: 'timed_out', reason: `runbook timeout of ${run.timeoutMs} ms passed without the node reporting an end` };
-    }
-    if (run.executor === 'local' && (isMine ? !this.local.isRunning(run.id) : driverGone)) {
       return {
-        status: 'lost',
-        reason: isMine ? 'the run on the local node stopped without reporting an end' : `${driverStopped} during the run`,
+        status: 'timed_out',
+        reason: `runbook timeout of ${run.timeoutMs} ms passed without the node reporting an end`,
+        isDriverGone: false,
       };
     }
+    if (run.executor === 'local' && (isMine ? !this.local.isRunning(run.id) : driverGone)) {
+      return byDriver('lost', isMine ? 'the run on the local node stopped without reporting an end' : `${driverStopped} during the run`);
+    }
     if (run.executor === 'ssh' && (isMine ? !this.ssh.isRunning(run.id) && !this.orchestrated.has(run.id) : driverGone)) {
-      return { status: 'lost', reason: isMine ? 'the SSH node run stopped without reporting an end' : `${driverStopped} during the run` };
+      return byDriver('lost', isMine ? 'the SSH node run stopped without reporting an end' : `${driverStopped} during the run`);
     }
     // Right after a portal start no heartbeat has been heard yet: give agents one silence period first.
     if (run.executor === 'agent' && now - this.bootedAt > this.nodes.silenceLimitMs && !this.nodes.isAlive(run.node, now)) {
@@ -313,10 +353,18 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
       return {
         status: 'lost',
         reason: `agent stopped answering: no heartbeat for ${silentMs === undefined ? 'a while' : `${Math.round(silentMs / 1000)} s`}`,
+        isDriverGone: false,
       };
     }
     return undefined;
   }
+}
+
+/** How the watchdog would end a node run, and whether that rests on the run's replica having gone silent. */
+interface DeadVerdict {
+  status: NodeRunStatus;
+  reason: string;
+  isDriverGone: boolean;
 }
 
 function mergeTargets(fromRunbook: Targets | undefined, fromRequest: Targets | undefined): Targets {

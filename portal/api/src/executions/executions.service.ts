@@ -8,6 +8,7 @@ import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { EventEmitter } from 'node:events';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
 import { maskRecord, type NodeEvent } from '@baton/shared';
+import { rowsOf } from '../core/database/rows';
 import { MetricsService } from '../core/metrics.service';
 import { ReplicaService } from '../core/replica.service';
 import { SecretsService } from '../secrets/secrets.service';
@@ -26,7 +27,6 @@ export interface NewExecution {
   nodes: { id: string; node: string; executor: string }[];
 }
 
-/** A node event as received, with the node that sent it (from the NATS subject, or `local`). */
 /** A node run not ended yet, as the watchdog sees it. */
 export type LiveNodeRun = NodeRun & {
   timeoutMs: number;
@@ -36,6 +36,19 @@ export type LiveNodeRun = NodeRun & {
   isDriverAlive: boolean;
 };
 
+/**
+ * What the watchdog saw of a node run when it decided to end it. The end lands only if the run is still so when
+ * the UPDATE runs: a run that moved meanwhile (dispatched, started, its replica heartbeating again) is left alone
+ * and judged again next round, from fresh state.
+ */
+export interface NodeRunSighting {
+  status: NodeRunStatus;
+  isDispatched: boolean;
+  /** The decision rests on the replica driving the execution having gone silent: it must still be silent. */
+  isDriverGone: boolean;
+}
+
+/** A node event as received, with the node that sent it (from the NATS subject, or `local`). */
 export interface ReportedEvent {
   event: NodeEvent;
   node: string;
@@ -171,28 +184,45 @@ export class ExecutionsService {
     );
   }
 
-  /** Moves a node run to `to` if the state machine allows it from its current state; returns whether it moved. */
-  async moveNodeRun(nodeRunId: string, to: NodeRunStatus, reason?: string, tx: EntityManager = this.db.manager): Promise<boolean> {
+  /**
+   * Moves a node run to `to` if the state machine allows it from its current state (and, for a move decided on an
+   * earlier view, if the run is still as `seen`); returns whether it moved. One conditional UPDATE: the database
+   * decides, so two writers racing (an event and a watchdog) can never both win.
+   */
+  private async moveNodeRun(
+    tx: EntityManager,
+    nodeRunId: string,
+    to: NodeRunStatus,
+    reason?: string,
+    seen?: NodeRunSighting,
+  ): Promise<boolean> {
+    const from = nodeRunStatesLeadingTo(to, seen?.status);
+    if (from.length === 0) return false;
     const now = new Date();
-    const result = await tx
-      .createQueryBuilder()
-      .update(NodeRun)
-      .set({
-        status: to,
-        ...(reason !== undefined ? { reason } : {}),
-        ...(to === 'running' ? { startedAt: now } : {}),
-        ...(isTerminalNodeRun(to) ? { finishedAt: now } : {}),
-      })
-      .where('id = :nodeRunId AND status IN (:...from)', { nodeRunId, from: nodeRunStatesLeadingTo(to) })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    const params: unknown[] = [nodeRunId, from, to];
+    const param = (value: unknown) => `$${params.push(value)}`;
+    const set = [`status = $3`];
+    if (reason !== undefined) set.push(`reason = ${param(reason)}`);
+    if (to === 'running') set.push(`started_at = ${param(now)}`);
+    if (isTerminalNodeRun(to)) set.push(`finished_at = ${param(now)}`);
+    const where = [`r.id = $1`, `r.status = ANY($2::text[])`];
+    if (seen) where.push(seen.isDispatched ? `r.dispatched_at IS NOT NULL` : `r.dispatched_at IS NULL`);
+    if (seen?.isDriverGone) {
+      const silence = param(this.replica.silenceLimitMs / 1000);
+      where.push(`NOT EXISTS (SELECT 1 FROM executions e WHERE e.id = r.execution_id AND ${isDriverAlive(silence)})`);
+    }
+    const moved = await tx.query(`UPDATE node_runs r SET ${set.join(', ')} WHERE ${where.join(' AND ')} RETURNING r.id`, params);
+    return rowsOf(moved).length > 0;
   }
 
-  /** Ends a node run (from outside its own events: unreachable, lost, refused...) and, if it was the last, the execution. */
-  async endNodeRun(executionId: string, nodeRunId: string, to: NodeRunStatus, reason: string): Promise<boolean> {
+  /**
+   * Ends a node run (from outside its own events: unreachable, lost, refused...) and, if it was the last, the
+   * execution. A watchdog passes what it `seen` of the run: see NodeRunSighting.
+   */
+  async endNodeRun(executionId: string, nodeRunId: string, to: NodeRunStatus, reason: string, seen?: NodeRunSighting): Promise<boolean> {
     const finishedExecutions: { executionId: string; status: ExecutionStatus }[] = [];
     const moved = await this.db.transaction(async (tx) => {
-      if (!(await this.moveNodeRun(nodeRunId, to, reason, tx))) return false;
+      if (!(await this.moveNodeRun(tx, nodeRunId, to, reason, seen))) return false;
       finishedExecutions.push(...(await this.finishCompleted(tx, [executionId])));
       return true;
     });
@@ -200,8 +230,12 @@ export class ExecutionsService {
     return moved;
   }
 
-  async markDispatched(nodeRunId: string): Promise<void> {
-    await this.nodeRuns.update({ id: nodeRunId }, { dispatchedAt: new Date() });
+  /** Records that the node acknowledged the run; returns the run's status then (it may have ended meanwhile). */
+  async markDispatched(nodeRunId: string): Promise<NodeRunStatus | undefined> {
+    const rows = rowsOf<{ status: NodeRunStatus }>(
+      await this.db.query(`UPDATE node_runs SET dispatched_at = $2 WHERE id = $1 RETURNING status`, [nodeRunId, new Date()]),
+    );
+    return rows[0]?.status;
   }
 
   async requestCancel(executionId: string): Promise<boolean> {
@@ -308,7 +342,7 @@ export class ExecutionsService {
     const at = new Date(event.at);
     switch (event.type) {
       case 'step.started':
-        await this.moveNodeRun(event.nodeRunId, 'running', undefined, tx);
+        await this.moveNodeRun(tx, event.nodeRunId, 'running');
         await tx.query(
           `INSERT INTO step_runs (node_run_id, step_id, attempt, status, started_at) VALUES ($1, $2, $3, 'running', $4)
            ON CONFLICT (node_run_id, step_id, attempt) DO NOTHING`,
@@ -334,7 +368,7 @@ export class ExecutionsService {
         );
         return undefined;
       case 'node.finished':
-        return (await this.moveNodeRun(event.nodeRunId, event.status, event.reason, tx)) ? event.status : undefined;
+        return (await this.moveNodeRun(tx, event.nodeRunId, event.status, event.reason)) ? event.status : undefined;
       case 'step.log':
         return undefined;
     }
@@ -396,11 +430,19 @@ export class ExecutionsService {
     return this.db.query(
       `SELECT r.id, r.execution_id AS "executionId", r.node, r.executor, r.status, r.dispatched_at AS "dispatchedAt",
               r.started_at AS "startedAt", e.timeout_ms AS "timeoutMs", e.created_at AS "createdAt",
-              e.driven_by AS "drivenBy", COALESCE(p.seen_at > now() - make_interval(secs => $1), false) AS "isDriverAlive"
+              e.driven_by AS "drivenBy", ${isDriverAlive('$1')} AS "isDriverAlive"
          FROM node_runs r JOIN executions e ON e.id = r.execution_id
-         LEFT JOIN portal_replicas p ON p.id = e.driven_by
         WHERE r.status IN ('queued', 'running', 'waiting')`,
       [this.replica.silenceLimitMs / 1000],
     );
   }
+}
+
+/**
+ * SQL: whether the replica driving execution `e` heartbeat within the last `silenceSecs` (a query parameter)
+ * seconds; false for one that stopped, crashed or was never recorded. One definition for the watchdog's view and
+ * for the guard on its decisions.
+ */
+function isDriverAlive(silenceSecs: string): string {
+  return `EXISTS (SELECT 1 FROM portal_replicas p WHERE p.id = e.driven_by AND p.seen_at > now() - make_interval(secs => ${silenceSecs}))`;
 }

@@ -9,6 +9,12 @@ describe('execution state machine', () => {
     expect(nodeRunStatesLeadingTo('unreachable')).toEqual(['queued']);
   });
 
+  it('narrows a move decided on an earlier view to the state seen then', () => {
+    expect(nodeRunStatesLeadingTo('cancelled', 'queued')).toEqual(['queued']);
+    expect(nodeRunStatesLeadingTo('unreachable', 'running')).toEqual([]);
+    expect(nodeRunStatesLeadingTo('lost', 'succeeded')).toEqual([]);
+  });
+
   it('never leaves a terminal state', () => {
     for (const terminal of ['succeeded', 'failed', 'cancelled', 'timed_out', 'unreachable', 'lost'] as const) {
       expect(isTerminalNodeRun(terminal)).toBe(true);

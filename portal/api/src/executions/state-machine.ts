@@ -53,8 +53,13 @@ export function executionStatesLeadingTo(to: ExecutionStatus): ExecutionStatus[]
   return EXECUTION_STATUSES.filter((from) => EXECUTION_TRANSITIONS[from].includes(to));
 }
 
-export function nodeRunStatesLeadingTo(to: NodeRunStatus): NodeRunStatus[] {
-  return NODE_RUN_STATUSES.filter((from) => NODE_RUN_TRANSITIONS[from].includes(to));
+/**
+ * The states from which a node run may move to `to`. A move decided on an earlier view of the run (the watchdog's)
+ * passes the state it saw as `seen`: the move then lands only if the run is still in that state, and never if
+ * that state cannot lead to `to`.
+ */
+export function nodeRunStatesLeadingTo(to: NodeRunStatus, seen?: NodeRunStatus): NodeRunStatus[] {
+  return NODE_RUN_STATUSES.filter((from) => NODE_RUN_TRANSITIONS[from].includes(to) && (seen === undefined || from === seen));
 }
 
 /** How an execution ends, given how its node runs ended. */
