@@ -177,9 +177,15 @@ export class Agent {
   private watchReconnects(): void {
     void (async () => {
       for await (const status of this.nc.status()) {
-        if (status.type === 'reconnect' && !this.isStopping) {
+        if (this.isStopping) return;
+        if (status.type === 'reconnect') {
           this.log.info({}, 'reconnected to NATS');
           this.register().catch((err) => this.log.error({ err: String(err) }, 'registration failed'));
+        } else if (status.type === 'disconnect' && this.options.portal) {
+          // The server may have cut us off because the portal revoked this agent: ask, and stop for good if so.
+          // Otherwise renew now, in case the credentials expired while the portal was unreachable.
+          clearTimeout(this.renewTimer);
+          void this.renew(this.options.portal);
         }
       }
     })();
