@@ -13,7 +13,7 @@ import { EnrollmentTokensApi } from './enrollment-tokens-api';
   imports: [ErrorNotice],
   template: `
     <form class="card filters" (submit)="create($event)" aria-labelledby="new-enrollment-token-heading">
-      <h3 id="new-enrollment-token-heading" style="flex-basis:100%;margin:0">New enrollment token</h3>
+      <h3 id="new-enrollment-token-heading" style="flex-basis:100%;margin:0">Create an enrollment token</h3>
       <div style="flex-basis:100%"><baton-error-notice [error]="error()" /></div>
       <div class="field">
         <label for="enrollment-expires">Expires in</label>
