@@ -5,8 +5,17 @@
 import { createServer } from 'node:http';
 import { join } from 'node:path';
 import { Client } from 'pg';
-import { connect, type NatsConnection } from '@nats-io/transport-node';
-import { EnvelopeSigner, generateAgentKeys, generateSigningKeys, sealTo } from '@baton/shared/node';
+import { connect, headers, type NatsConnection } from '@nats-io/transport-node';
+import { jetstream } from '@nats-io/jetstream';
+import {
+  EnvelopeSigner,
+  IdentitySigner,
+  SIGNATURE_HEADER,
+  generateAgentKeys,
+  generateSigningKeys,
+  sealTo,
+  signedMessageBytes,
+} from '@baton/shared/node';
 import { subjects, type SealedDispatchOrder } from '@baton/shared';
 import { AgentProcess, NATS_URL, Portal, TestEnv, createTestEnv, destroyTestEnv, sleep, startPortal } from './harness';
 
@@ -200,6 +209,40 @@ describe('runbooks on agents over NATS', () => {
     expect(first).toEqual({ accepted: true });
     const replay = (await nc.request(subject, JSON.stringify(genuine), { timeout: 2000 })).json();
     expect(replay).toEqual({ accepted: false, reason: expect.stringContaining('replayed') });
+  });
+
+  it("drops a hello, heartbeat or event in another node's name: signed by the wrong key or not at all", async () => {
+    const s = subjects(env.prefix);
+    const impostor = new IdentitySigner(generateAgentKeys().seed);
+    const hello = JSON.stringify({
+      node: 'web-1',
+      hostname: 'evil',
+      labels: { role: 'db' },
+      version: 'x',
+      running: [],
+      sentAt: Date.now(),
+    });
+    const forgedHeaders = headers();
+    forgedHeaders.set(SIGNATURE_HEADER, impostor.sign(signedMessageBytes(s.hello, new TextEncoder().encode(hello))));
+    const forged = (await nc.request(s.hello, hello, { timeout: 2000, headers: forgedHeaders })).json();
+    expect(forged).toEqual({ ok: false, reason: 'hello not signed by the enrolled key of web-1' });
+    const unsigned = (await nc.request(s.hello, hello, { timeout: 2000 })).json();
+    expect(unsigned).toEqual({ ok: false, reason: 'hello not signed by the enrolled key of web-1' });
+    const stranger = (await nc.request(s.hello, hello.replace('"web-1"', '"nobody-1"'), { timeout: 2000 })).json();
+    expect(stranger).toEqual({ ok: false, reason: expect.stringContaining('not an accepted agent') });
+    expect((await portal.request('GET', '/api/v1/nodes')).body.find((n: { name: string }) => n.name === 'web-1').labels).toEqual({
+      role: 'web',
+      env: 'test',
+    });
+
+    // A forged "step finished" for a running execution on web-1 must not end it.
+    const id = await portal.run('test.sleep', { params: { nap_seconds: 1 }, targets: { names: ['web-1'] } });
+    await waitForLog(portal, id, 'napping');
+    const run = (await portal.request('GET', `/api/v1/executions/${id}`)).body.nodes[0];
+    const event = { type: 'node.finished', nodeRunId: run.id, seq: 9999, at: Date.now(), status: 'failed', reason: 'forged' };
+    await jetstream(nc).publish(s.events(id, 'web-1'), JSON.stringify(event));
+    const execution = await portal.waitForEnd(id);
+    expect(execution.status).toBe('succeeded');
   });
 
   it('marks a node run unreachable when its agent does not acknowledge', async () => {

@@ -8,7 +8,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Client } from 'pg';
-import { AgentProcess, Portal, TestEnv, createTestEnv, destroyTestEnv, startPortal } from './harness';
+import { connect } from '@nats-io/transport-node';
+import { subjects } from '@baton/shared';
+import { AgentProcess, NATS_URL, Portal, TestEnv, createTestEnv, destroyTestEnv, startPortal } from './harness';
 
 jest.setTimeout(60_000);
 
@@ -167,6 +169,19 @@ describe('secrets', () => {
         for (const value of [TOKEN, PARAM_VALUE, 'hunter2']) expect(record).not.toContain(value);
       });
     }
+
+    it('seals dispatch orders to the node: a rogue subscriber on a permissive NATS server sees no secret value', async () => {
+      const rogue = await connect({ servers: NATS_URL });
+      const seen: string[] = [];
+      rogue.subscribe(subjects(env.prefix).dispatch('*'), { callback: (_err, msg) => seen.push(msg.string()) });
+      await rogue.flush();
+      const id = await portal.run('test.secrets', { params: { api_key: PARAM_VALUE, note: 'sealed' }, targets: { names: ['sec-agent'] } });
+      expect((await portal.waitForEnd(id)).status).toBe('succeeded');
+      await rogue.close();
+      expect(seen).toHaveLength(1);
+      expect(seen[0]).toContain('sealedPlan');
+      for (const value of [TOKEN, PARAM_VALUE, 'hunter2', 'API_KEY', 'echo']) expect(seen[0]).not.toContain(value);
+    });
 
     it('refuses to start a run whose secret does not exist, naming it and the step', async () => {
       const before = (await portal.request('GET', '/api/v1/executions?runbook=test.missing-secret&limit=10')).body;
