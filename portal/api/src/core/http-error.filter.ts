@@ -1,11 +1,23 @@
 /**
  * Every error leaves the API as JSON `{ statusCode, error, message, details? }`. HTTP exceptions keep their status;
- * anything else is a bug or a dependency failure: logged with its stack, answered 500 (or 503) without internals.
+ * so do the client errors raised before a handler runs (body parser, router): too large 413 with the limit,
+ * unsupported charset or encoding 415, malformed JSON 400 with the position. Anything else is a bug or a dependency
+ * failure: logged with its stack, answered 500 (or 503) without internals.
  * Message and details pass through `redact` (the secrets' masker), so an error never shows a secret value.
  */
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  BadRequestException,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+  PayloadTooLargeException,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { QueryFailedError } from 'typeorm';
+import { locateJsonSyntaxError } from './json-syntax';
 
 export interface ApiError {
   statusCode: number;
@@ -30,7 +42,8 @@ export class HttpErrorFilter implements ExceptionFilter {
     response.status(body.statusCode).json(body);
   }
 
-  private toApiError(exception: unknown): ApiError {
+  private toApiError(error: unknown): ApiError {
+    const exception = clientErrorAsHttpException(error) ?? error;
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const raw = exception.getResponse();
@@ -56,6 +69,53 @@ function redactDeep<T>(value: T, redact: (text: string) => string): T {
     return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, redactDeep(item, redact)])) as T;
   }
   return value;
+}
+
+/**
+ * Errors of the http-errors kind (body-parser, raw-body, the router) carry a 4xx `status` and `expose: true`; their
+ * `type` says which. A 5xx of that kind is a fault of ours and stays a 500.
+ */
+interface ExposedError {
+  status: number;
+  expose: boolean;
+  message: string;
+  type?: string;
+  limit?: number;
+  length?: number;
+  body?: unknown;
+}
+
+/**
+ * A client error raised before any handler ran, as the HTTP exception it stands for: too large 413 naming the limit,
+ * malformed JSON 400 naming the position (never quoting the body), any other 4xx with its own status and message.
+ * Also used by the error middleware right after the body parsers (app.ts): Nest turns a JSON SyntaxError into a bare
+ * 400 with V8's message before a filter sees it, losing the body this needs to find the position.
+ */
+export function clientErrorAsHttpException(exception: unknown): HttpException | undefined {
+  if (exception instanceof HttpException) return undefined;
+  const error = exception as Partial<ExposedError> | undefined;
+  if (typeof error?.status !== 'number' || error.expose !== true || error.status < 400 || error.status > 499) return undefined;
+  if (error.type === 'entity.too.large') {
+    const limit = formatBytes(error.limit ?? 0);
+    return new PayloadTooLargeException({
+      message: `request body is larger than ${limit}, the limit for this route`,
+      details: { limitBytes: error.limit, ...(error.length ? { lengthBytes: error.length } : {}) },
+    });
+  }
+  const found = error.type === 'entity.parse.failed' && typeof error.body === 'string' ? locateJsonSyntaxError(error.body) : undefined;
+  if (found) {
+    const { position, line, column, reason } = found;
+    const message = `malformed JSON at position ${position} (line ${line}, column ${column}): ${reason}`;
+    return new BadRequestException({ message, details: { position, line, column } });
+  }
+  return new HttpException({ message: String(error.message ?? statusName(error.status)) }, error.status);
+}
+
+/** 102400 -> `100kb`, as BATON_BODY_LIMIT is written. */
+function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * 1024 && bytes % (1024 * 1024) === 0) return `${bytes / (1024 * 1024)}mb`;
+  if (bytes >= 1024 && bytes % 1024 === 0) return `${bytes / 1024}kb`;
+  return `${bytes}b`;
 }
 
 function statusName(status: number): string {
