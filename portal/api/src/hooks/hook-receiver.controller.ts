@@ -15,6 +15,9 @@ import { DEFAULT_ALERTS_PATH, HooksService } from './hooks.service';
 
 type HookRequest = RawBodyRequest<Request> & AuditedRequest;
 
+/** The receivers' paths: their bodies may be as large as `BATON_HOOK_BODY_LIMIT` (app.ts), not the API's limit. */
+export const HOOK_RECEIVER_PATHS = ['/api/v1/hooks/alertmanager/', '/api/v1/hooks/generic/'];
+
 const received = { recordBody: false, target: (r: { params: Record<string, string> }) => `hook:${r.params.name}` };
 
 @ApiTags('hooks')
