@@ -1,7 +1,8 @@
 /**
  * The watchdog against runs that move while it looks: it must never end a healthy node run on a stale view (issue
- * 15, item 1). The races are forced, not hoped for: the test stops the portal's own watchdog timer and runs watchdog
- * rounds itself at the exact point of interest, holding the run there with a spy. A portal without NATS on real PostgreSQL; runs go to the `local` node.
+ * 15, item 1), and a run's timestamps must read in order (item 8). The races are forced, not hoped for: the test
+ * stops the portal's own watchdog timer and runs watchdog rounds itself at the exact point of interest, holding the
+ * run there with a spy. A portal without NATS on real PostgreSQL; runs go to the `local` node.
  */
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
@@ -16,53 +17,53 @@ jest.setTimeout(60_000);
 /** The private parts of the dispatcher this test drives: one watchdog round, and the timer that runs them. */
 type Watchdog = { checkLiveRuns(): Promise<void>; watchdog?: NodeJS.Timeout };
 
+let env: TestEnv;
+let portal: Portal;
+let executions: ExecutionsService;
+let local: LocalTransport;
+let db: DataSource;
+let watchdog: Watchdog;
+
+beforeAll(async () => {
+  env = await createTestEnv(join(__dirname, 'runbooks'));
+  portal = await startPortal(env, { NATS_URL: '' });
+  executions = portal.app.get(ExecutionsService);
+  local = portal.app.get(LocalTransport);
+  db = portal.app.get(DataSource);
+  watchdog = portal.app.get(DispatchService) as unknown as Watchdog;
+  // Every watchdog round in this file is one the test runs, at a point it chose.
+  clearInterval(watchdog.watchdog);
+});
+
+afterEach(() => jest.restoreAllMocks());
+
+afterAll(async () => {
+  await portal?.close();
+  if (env) await destroyTestEnv(env);
+});
+
+/** A run created straight in the database, as if by an orchestrator that is gone: nothing will dispatch it. */
+async function abandonedRun(): Promise<{ executionId: string; nodeRunId: string }> {
+  const executionId = randomUUID();
+  const nodeRunId = randomUUID();
+  await executions.create({
+    execution: {
+      id: executionId,
+      runbookId: 'test.echo',
+      runbookHash: 'none',
+      trigger: { type: 'user', user: 'admin' },
+      actor: 'admin',
+      params: {},
+      targets: { local: true },
+      timeoutMs: 60_000,
+    },
+    nodes: [{ id: nodeRunId, node: 'local', executor: 'local' }],
+  });
+  return { executionId, nodeRunId };
+}
+
 describe('the watchdog and runs in flight', () => {
-  let env: TestEnv;
-  let portal: Portal;
-  let executions: ExecutionsService;
-  let local: LocalTransport;
-  let db: DataSource;
-  let watchdog: Watchdog;
-
-  beforeAll(async () => {
-    env = await createTestEnv(join(__dirname, 'runbooks'));
-    portal = await startPortal(env, { NATS_URL: '' });
-    executions = portal.app.get(ExecutionsService);
-    local = portal.app.get(LocalTransport);
-    db = portal.app.get(DataSource);
-    watchdog = portal.app.get(DispatchService) as unknown as Watchdog;
-    // Every watchdog round in this file is one the test runs, at a point it chose.
-    clearInterval(watchdog.watchdog);
-  });
-
-  afterEach(() => jest.restoreAllMocks());
-
-  afterAll(async () => {
-    await portal?.close();
-    if (env) await destroyTestEnv(env);
-  });
-
   const runEcho = () => portal.run('test.echo', { params: { message: 'in order' }, targets: { local: true } });
-
-  /** A run created straight in the database, as if by an orchestrator that is gone: nothing will dispatch it. */
-  async function abandonedRun(): Promise<{ executionId: string; nodeRunId: string }> {
-    const executionId = randomUUID();
-    const nodeRunId = randomUUID();
-    await executions.create({
-      execution: {
-        id: executionId,
-        runbookId: 'test.echo',
-        runbookHash: 'none',
-        trigger: { type: 'user', user: 'admin' },
-        actor: 'admin',
-        params: {},
-        targets: { local: true },
-        timeoutMs: 60_000,
-      },
-      nodes: [{ id: nodeRunId, node: 'local', executor: 'local' }],
-    });
-    return { executionId, nodeRunId };
-  }
 
   async function nodeRun(nodeRunId: string): Promise<{ status: string; reason: string | null }> {
     const [row] = await db.query(`SELECT status, reason FROM node_runs WHERE id = $1`, [nodeRunId]);
@@ -190,5 +191,68 @@ describe('the watchdog and runs in flight', () => {
     await watchdog.checkLiveRuns();
     expect(await nodeRun(nodeRunId)).toEqual({ status: 'cancelled', reason: 'cancel not confirmed by the node in time' });
     expect((await executions.get(executionId)).status).toBe('cancelled');
+  });
+});
+
+describe('the timeline of a run', () => {
+  type Timed = { startedAt: string | null; finishedAt: string | null };
+  type Shown = Timed & { nodes: (Timed & { node: string; steps: (Timed & { id: string })[] })[] };
+
+  /** execution start <= node run start <= each step's start <= its end <= node run end <= execution end. */
+  function expectNested(execution: Shown): void {
+    const pairs: [string, string | null, string, string | null][] = [];
+    for (const run of execution.nodes) {
+      pairs.push(['execution started', execution.startedAt, `${run.node} started`, run.startedAt]);
+      for (const step of run.steps) {
+        pairs.push([`${run.node} started`, run.startedAt, `step ${step.id} started`, step.startedAt]);
+        pairs.push([`step ${step.id} started`, step.startedAt, `step ${step.id} finished`, step.finishedAt]);
+        pairs.push([`step ${step.id} finished`, step.finishedAt, `${run.node} finished`, run.finishedAt]);
+      }
+      pairs.push([`${run.node} finished`, run.finishedAt, 'execution finished', execution.finishedAt]);
+    }
+    // One named pair at a time, so that a failure says which two times are out of order and what they are.
+    for (const [earlier, earlierAt, later, laterAt] of pairs) {
+      const isInOrder = earlierAt !== null && laterAt !== null && Date.parse(earlierAt) <= Date.parse(laterAt);
+      expect({ [`${earlier} <= ${later}`]: [earlierAt, laterAt, isInOrder] }).toEqual({
+        [`${earlier} <= ${later}`]: [earlierAt, laterAt, true],
+      });
+    }
+  }
+
+  const show = async (id: string): Promise<Shown> => (await portal.request('GET', `/api/v1/executions/${id}`)).body;
+
+  it('reads in order for multi-step runs on the local node', async () => {
+    const ids = await Promise.all(
+      Array.from({ length: 5 }, () => portal.run('test.echo', { params: { message: 'in order', count: 3 }, targets: { local: true } })),
+    );
+    for (const id of ids) {
+      const execution = await portal.waitForEnd(id);
+      expect(execution.status).toBe('succeeded');
+      expect(execution.nodes[0].steps.map((s: { id: string }) => s.id)).toEqual(['say', 'confirm']);
+      expectNested(execution);
+    }
+  });
+
+  it.each([
+    ['an hour behind', -3_600_000],
+    ['an hour ahead', 3_600_000],
+  ])('reads in order when the node clock is %s and its events come out of order', async (_, skewMs) => {
+    const { executionId, nodeRunId } = await abandonedRun();
+    await executions.markDispatched(nodeRunId);
+    const at = Date.now() + skewMs;
+    const step = { nodeRunId, attempt: 1 };
+    const finished = { status: 'succeeded', exitCode: 0, outputs: {} } as const;
+    // The node finished before two of its step events were stored, and the start of `confirm` never came.
+    const events = [
+      { ...step, seq: 0, type: 'step.started', stepId: 'say', at },
+      { nodeRunId, seq: 4, type: 'node.finished', status: 'succeeded', at: at + 40 },
+      { ...step, ...finished, seq: 3, type: 'step.finished', stepId: 'confirm', at: at + 30 },
+      { ...step, ...finished, seq: 1, type: 'step.finished', stepId: 'say', at: at + 10 },
+    ] as const;
+    await executions.applyEvents(events.map((event) => ({ event, node: 'local' })));
+    const execution = await show(executionId);
+    expect(execution).toMatchObject({ status: 'succeeded', nodes: [{ status: 'succeeded' }] });
+    expect(execution.nodes[0].steps.map((s) => s.id).sort()).toEqual(['confirm', 'say']);
+    expectNested(execution);
   });
 });

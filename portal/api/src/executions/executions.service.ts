@@ -187,24 +187,30 @@ export class ExecutionsService {
   /**
    * Moves a node run to `to` if the state machine allows it from its current state (and, for a move decided on an
    * earlier view, if the run is still as `seen`); returns whether it moved. One conditional UPDATE: the database
-   * decides, so two writers racing (an event and a watchdog) can never both win.
+   * decides, so two writers racing (an event and a watchdog) can never both win. `at` is when the node says the
+   * move happened (its event's time); the portal's own decisions happen now. The timeline note at the end of this file
+   * says how times are placed.
    */
   private async moveNodeRun(
     tx: EntityManager,
     nodeRunId: string,
     to: NodeRunStatus,
-    reason?: string,
-    seen?: NodeRunSighting,
+    { reason, seen, at }: { reason?: string; seen?: NodeRunSighting; at?: Date } = {},
   ): Promise<boolean> {
     const from = nodeRunStatesLeadingTo(to, seen?.status);
     if (from.length === 0) return false;
-    const now = new Date();
     const params: unknown[] = [nodeRunId, from, to];
     const param = (value: unknown) => `$${params.push(value)}`;
     const set = [`status = $3`];
     if (reason !== undefined) set.push(`reason = ${param(reason)}`);
-    if (to === 'running') set.push(`started_at = ${param(now)}`);
-    if (isTerminalNodeRun(to)) set.push(`finished_at = ${param(now)}`);
+    // A node run starts with its first step (as the node tells it), not before its execution; restarting after
+    // `waiting` keeps the first start.
+    if (to === 'running') set.push(`started_at = COALESCE(r.started_at, ${notBeforeExecution(param(reportedTime(at)))})`);
+    // It ends after everything it holds: its start and each step's start and end, whatever order events came in.
+    if (isTerminalNodeRun(to)) {
+      const stepsEnd = `(SELECT max(GREATEST(s.started_at, s.finished_at)) FROM step_runs s WHERE s.node_run_id = r.id)`;
+      set.push(`finished_at = GREATEST(${notBeforeExecution(param(reportedTime(at)))}, r.started_at, ${stepsEnd})`);
+    }
     const where = [`r.id = $1`, `r.status = ANY($2::text[])`];
     if (seen) where.push(seen.isDispatched ? `r.dispatched_at IS NOT NULL` : `r.dispatched_at IS NULL`);
     if (seen?.isDriverGone) {
@@ -222,7 +228,7 @@ export class ExecutionsService {
   async endNodeRun(executionId: string, nodeRunId: string, to: NodeRunStatus, reason: string, seen?: NodeRunSighting): Promise<boolean> {
     const finishedExecutions: { executionId: string; status: ExecutionStatus }[] = [];
     const moved = await this.db.transaction(async (tx) => {
-      if (!(await this.moveNodeRun(tx, nodeRunId, to, reason, seen))) return false;
+      if (!(await this.moveNodeRun(tx, nodeRunId, to, { reason, seen }))) return false;
       finishedExecutions.push(...(await this.finishCompleted(tx, [executionId])));
       return true;
     });
@@ -342,19 +348,24 @@ export class ExecutionsService {
     const at = new Date(event.at);
     switch (event.type) {
       case 'step.started':
-        await this.moveNodeRun(tx, event.nodeRunId, 'running');
+        await this.moveNodeRun(tx, event.nodeRunId, 'running', { at });
         await tx.query(
-          `INSERT INTO step_runs (node_run_id, step_id, attempt, status, started_at) VALUES ($1, $2, $3, 'running', $4)
+          `INSERT INTO step_runs (node_run_id, step_id, attempt, status, started_at)
+           SELECT $1, $2, $3, 'running', ${withinNodeRun('$4')}
+             FROM node_runs r JOIN executions e ON e.id = r.execution_id WHERE r.id = $1
            ON CONFLICT (node_run_id, step_id, attempt) DO NOTHING`,
-          [event.nodeRunId, event.stepId, event.attempt, at],
+          [event.nodeRunId, event.stepId, event.attempt, reportedTime(at)],
         );
         return undefined;
       case 'step.finished':
+        // A step that ends without a stored start (its start event lost) starts and ends at once.
         await tx.query(
           `INSERT INTO step_runs (node_run_id, step_id, attempt, status, exit_code, outputs, error, started_at, finished_at)
-           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $8)
+           SELECT $1, $2, $3, $4, $5, $6::jsonb, $7, ${withinNodeRun('$8')}, ${withinNodeRun('$8')}
+             FROM node_runs r JOIN executions e ON e.id = r.execution_id WHERE r.id = $1
            ON CONFLICT (node_run_id, step_id, attempt)
-           DO UPDATE SET status = $4, exit_code = $5, outputs = $6, error = $7, finished_at = $8`,
+           DO UPDATE SET status = $4, exit_code = $5, outputs = $6::jsonb, error = $7,
+                         finished_at = GREATEST(EXCLUDED.finished_at, step_runs.started_at)`,
           [
             event.nodeRunId,
             event.stepId,
@@ -363,12 +374,12 @@ export class ExecutionsService {
             event.exitCode,
             JSON.stringify(event.outputs),
             event.error ?? null,
-            at,
+            reportedTime(at),
           ],
         );
         return undefined;
       case 'node.finished':
-        return (await this.moveNodeRun(tx, event.nodeRunId, event.status, event.reason)) ? event.status : undefined;
+        return (await this.moveNodeRun(tx, event.nodeRunId, event.status, { reason: event.reason, at })) ? event.status : undefined;
       case 'step.log':
         return undefined;
     }
@@ -411,15 +422,18 @@ export class ExecutionsService {
     }
   }
 
-  /** Ends an execution; returns false if it had already ended. */
+  /**
+   * Ends an execution; returns false if it had already ended. It ends now, and never before the last of its node
+   * runs (on the same clock as theirs: the portal's, not the database's).
+   */
   private async finish(executionId: string, status: ExecutionStatus, reason: string | undefined, tx: EntityManager): Promise<boolean> {
-    const result = await tx
-      .createQueryBuilder()
-      .update(Execution)
-      .set({ status, reason: reason ?? null, finishedAt: () => 'now()' })
-      .where('id = :executionId AND status IN (:...from)', { executionId, from: executionStatesLeadingTo(status) })
-      .execute();
-    return (result.affected ?? 0) > 0;
+    const ended = await tx.query(
+      `UPDATE executions e SET status = $2, reason = $3,
+              finished_at = GREATEST($4::timestamptz, (SELECT max(r.finished_at) FROM node_runs r WHERE r.execution_id = e.id))
+        WHERE e.id = $1 AND e.status = ANY($5::text[]) RETURNING e.id`,
+      [executionId, status, reason ?? null, new Date(), executionStatesLeadingTo(status)],
+    );
+    return rowsOf(ended).length > 0;
   }
 
   /**
@@ -445,4 +459,29 @@ export class ExecutionsService {
  */
 function isDriverAlive(silenceSecs: string): string {
   return `EXISTS (SELECT 1 FROM portal_replicas p WHERE p.id = e.driven_by AND p.seen_at > now() - make_interval(secs => ${silenceSecs}))`;
+}
+
+/*
+ * The timeline. A reader expects a run's times nested: execution start <= node run start <= each step's start <=
+ * its end <= node run end <= execution end. Node runs and steps are timed by the node's clock (its events' `at`),
+ * the execution by the portal's, and events can arrive late, twice or out of order; so each time is placed at write
+ * time inside the window its parent vouches for, and a parent's end is pushed past everything it holds. A node's
+ * time is never later than when the portal heard it (a node clock running ahead), nor earlier than its execution
+ * started (one running behind). The times as the node sent them stay in `node_events.at`.
+ */
+
+/** When the node says something happened, or now if that is later than now: the portal heard it now. */
+function reportedTime(at: Date | undefined): Date {
+  const heard = new Date();
+  return at && at.getTime() < heard.getTime() ? at : heard;
+}
+
+/** SQL: the time `at` (a query parameter), not before the start of node run `r`'s execution. */
+function notBeforeExecution(at: string): string {
+  return `GREATEST(${at}::timestamptz, (SELECT x.started_at FROM executions x WHERE x.id = r.execution_id))`;
+}
+
+/** SQL: a step's time `at` (a query parameter) inside the window of its node run `r` of execution `e`. */
+function withinNodeRun(at: string): string {
+  return `LEAST(GREATEST(${at}::timestamptz, r.started_at, e.started_at), r.finished_at)`;
 }
