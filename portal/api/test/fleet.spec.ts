@@ -3,22 +3,41 @@
  * started by the test: real agent processes enroll with tokens, wait for an admin, receive user JWTs issued by the
  * portal, run runbooks, renew their credentials, and are cut off when revoked. Bad tokens and keys get clear errors.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { connect, credsAuthenticator, jwtAuthenticator, PermissionViolationError } from '@nats-io/transport-node';
 import { subjects } from '@baton/shared';
-import { fingerprint, generateAgentKeys } from '@baton/shared/node';
-import { AgentRefusedError, PortalClient } from '../../../agent/src/portal-client';
-import { createLogger } from '../../../agent/src/log';
-import { runNatsSetup } from '../../../scripts/nats-setup';
+import { HTTP_SIGNATURE_HEADER, IdentitySigner, fingerprint, generateAgentKeys, type AgentKeys } from '@baton/shared/node';
 import { AgentProcess, createTestEnv, destroyTestEnv, freePort, sleep, startPortal, type Portal, type TestEnv } from './harness';
 import { stopChild } from './processes';
 
 jest.setTimeout(120_000);
 
-const silent = createLogger('test', 'silent');
+const ROOT = join(__dirname, '..', '..', '..');
+
+/** An agent's enrollment request, signed with its key as the agent signs it; rejects with the portal's answer. */
+class Enroller {
+  constructor(
+    private readonly portalUrl: string,
+    private readonly name: string,
+    private readonly keys: AgentKeys,
+  ) {}
+
+  async enroll(token: string | undefined, labels: Record<string, string>): Promise<unknown> {
+    const { publicKey, boxPublicKey } = this.keys;
+    const body = JSON.stringify({ name: this.name, publicKey, boxPublicKey, labels, token, sentAt: Date.now() });
+    const res = await fetch(`${this.portalUrl}/api/v1/agents/enroll`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', [HTTP_SIGNATURE_HEADER]: new IdentitySigner(this.keys.seed).sign(body) },
+      body,
+    });
+    const answer = (await res.json()) as { message?: string };
+    if (!res.ok) throw new Error(`portal refused (${res.status}): ${answer.message}`);
+    return answer;
+  }
+}
 
 describe('fleet enrollment in NATS operator mode', () => {
   const dir = mkdtempSync(join(tmpdir(), 'baton-fleet-'));
@@ -56,8 +75,14 @@ describe('fleet enrollment in NATS operator mode', () => {
 
   beforeAll(async () => {
     const port = await freePort();
-    const setup = await runNatsSetup({ outDir: dir, listen: `127.0.0.1:${port}`, serverName: 'baton-fleet-test', isForced: false });
-    natsUrl = setup.natsUrl;
+    // `npm run nats:setup`, as an operator runs it.
+    const setup = spawnSync(
+      process.execPath,
+      ['-r', join(ROOT, 'scripts/register.js'), join(ROOT, 'scripts/nats-setup.ts'), '--out', dir, '--listen', `127.0.0.1:${port}`],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
+    if (setup.status !== 0) throw new Error(`nats:setup failed: ${setup.stderr}`);
+    natsUrl = `nats://127.0.0.1:${port}`;
     const portalVars = Object.fromEntries(
       readFileSync(join(dir, 'portal.env'), 'utf8')
         .split('\n')
@@ -150,7 +175,7 @@ describe('fleet enrollment in NATS operator mode', () => {
     expect(await agentStatus('fleet-auto-1')).toMatchObject({ status: 'accepted', labels: { role: 'fleetauto', tier: 'gold' } });
     expect((await agentStatus('fleet-auto-1')).decidedBy).toMatch(/^token:/);
 
-    const client = new PortalClient(portal.url, 'fleet-auto-2', generateAgentKeys(), silent);
+    const client = new Enroller(portal.url, 'fleet-auto-2', generateAgentKeys());
     await expect(client.enroll(token, { tier: 'silver' })).rejects.toThrow('this token admits tier=gold only');
   });
 
@@ -167,7 +192,7 @@ describe('fleet enrollment in NATS operator mode', () => {
 
   it('says which token problem it is: unknown, expired, revoked, used up, missing', async () => {
     const enroll = (token: string | undefined) =>
-      new PortalClient(portal.url, `fleet-bad-${Math.random().toString(36).slice(2, 8)}`, generateAgentKeys(), silent).enroll(token, {});
+      new Enroller(portal.url, `fleet-bad-${Math.random().toString(36).slice(2, 8)}`, generateAgentKeys()).enroll(token, {});
     await expect(enroll('bte_0000000000000000_' + 'x'.repeat(43))).rejects.toThrow('(401): enrollment token unknown');
     await expect(enroll('not a token')).rejects.toThrow('(401): enrollment token unknown');
     await expect(enroll(undefined)).rejects.toThrow('(401): enrollment token required');
@@ -202,7 +227,7 @@ describe('fleet enrollment in NATS operator mode', () => {
     expect(unsigned.status).toBe(401);
     expect((await unsigned.json()).message).toContain('not signed by the key it presents');
 
-    const takeover = new PortalClient(portal.url, 'fleet-web-1', generateAgentKeys(), silent);
+    const takeover = new Enroller(portal.url, 'fleet-web-1', generateAgentKeys());
     await expect(takeover.enroll(token, {})).rejects.toThrow(/\(409\): node name "fleet-web-1" is enrolled with another key/);
     const audit = (await portal.request('GET', '/api/v1/audit?action=agent.takeover.refused')).body.items;
     expect(audit[0]).toMatchObject({ target: 'agent:fleet-web-1' });

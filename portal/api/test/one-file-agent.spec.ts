@@ -3,20 +3,18 @@
  * (GET /install/baton-agent) into an empty directory with no Node.js modules and no repository around it, started
  * with a token; it enrolls, connects and runs a runbook.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createTestEnv, destroyTestEnv, startPortal, type Portal, type TestEnv } from '../../portal/api/test/harness';
-import { stopChild } from '../../portal/api/test/processes';
+import { createTestEnv, destroyTestEnv, startPortal, type Portal, type TestEnv } from './harness';
+import { stopChild } from './processes';
 
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const { buildAgent } = require('../build.js') as { buildAgent: (o: { outDir: string; quiet: boolean }) => Promise<{ executable: string }> };
+const ROOT = join(__dirname, '..', '..', '..');
 
 jest.setTimeout(180_000);
 
 describe('the one-file agent', () => {
-  const buildDir = mkdtempSync(join(tmpdir(), 'baton-build-'));
   const nodeDir = mkdtempSync(join(tmpdir(), 'baton-node-'));
   let env: TestEnv;
   let portal: Portal;
@@ -24,16 +22,16 @@ describe('the one-file agent', () => {
   let output = '';
 
   beforeAll(async () => {
-    const { executable } = await buildAgent({ outDir: buildDir, quiet: true });
-    env = await createTestEnv(join(__dirname, '..', '..', 'portal', 'api', 'test', 'runbooks'));
-    portal = await startPortal(env, { BATON_AUTO_ACCEPT: 'false', BATON_AGENT_BINARY: executable });
+    const build = spawnSync(process.execPath, [join(ROOT, 'agent', 'build.js')], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build:agent failed:\n${build.stdout}${build.stderr}`);
+    env = await createTestEnv(join(__dirname, 'runbooks'));
+    portal = await startPortal(env, { BATON_AUTO_ACCEPT: 'false', BATON_AGENT_BINARY: join(ROOT, 'dist', 'agent', 'baton-agent') });
   });
 
   afterAll(async () => {
     await stopChild(agent, 5000);
     await portal?.close();
     if (env) await destroyTestEnv(env);
-    rmSync(buildDir, { recursive: true, force: true });
     rmSync(nodeDir, { recursive: true, force: true });
   });
 

@@ -8,7 +8,7 @@ import { NODE_NAME_PATTERN } from './subjects';
 
 const nodeName = z.string().regex(NODE_NAME_PATTERN, 'must be letters, digits, "-" or "_" (at most 63), starting with a letter or digit');
 const labels = z.record(
-  z.string().regex(/^[A-Za-z0-9_.\/-]{1,63}$/, 'label keys are letters, digits, "_", ".", "/" or "-"'),
+  z.string().regex(/^[A-Za-z0-9_./-]{1,63}$/, 'label keys are letters, digits, "_", ".", "/" or "-"'),
   z.string().max(253),
 );
 
