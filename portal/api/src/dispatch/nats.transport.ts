@@ -118,7 +118,12 @@ export class NatsTransport implements Transport, OnApplicationBootstrap {
   private async forgetRunsOfRestartedAgent(node: string, running: string[]): Promise<void> {
     const live = (await this.executions.liveNodeRuns()).filter((r) => r.node === node && r.dispatchedAt && !running.includes(r.id));
     for (const run of live) {
-      await this.executions.endNodeRun(run.executionId, run.id, 'lost', 'agent restarted during the run');
+      // Only if the run is still as read: it may have finished while the hello was being handled.
+      await this.executions.endNodeRun(run.executionId, run.id, 'lost', 'agent restarted during the run', {
+        status: run.status,
+        isDispatched: true,
+        isDriverGone: false,
+      });
     }
   }
 
