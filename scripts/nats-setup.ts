@@ -33,7 +33,7 @@ const USAGE = `usage: npm run nats:setup -- --out <dir> [--listen 0.0.0.0:4222] 
 const SECRET = 0o600;
 const PUBLIC = 0o644;
 /** What marks a directory as already holding a setup. */
-const SETUP_FILES = ['nats-server.conf', 'portal.env', 'portal.creds', 'sys.creds', 'keys'];
+const SETUP_FILES = ['nats-server.conf', 'accounts.conf', 'portal.env', 'portal.creds', 'sys.creds', 'keys'];
 
 /** A mistake in the command line: printed with the usage. */
 export class UsageError extends Error {}
@@ -137,9 +137,16 @@ export async function runNatsSetup(options: NatsSetupOptions): Promise<NatsSetup
   write('operator.jwt', `${operatorJwt}\n`, PUBLIC);
   const sysCreds = write('sys.creds', fmtCreds(sysUserJwt, sysUser), SECRET);
   const portalCreds = write('portal.creds', fmtCreds(portalJwt, portalUser), SECRET);
+  const trust = trustLines(operatorJwt, sys.getPublicKey(), { [sys.getPublicKey()]: sysJwt, [baton.getPublicKey()]: batonJwt });
+  write('nats-server.conf', serverConf({ ...options, dir, trust }), PUBLIC);
   write(
-    'nats-server.conf',
-    serverConf({ ...options, dir, operatorJwt, accounts: { [sys.getPublicKey()]: sysJwt, [baton.getPublicKey()]: batonJwt }, sys }),
+    'accounts.conf',
+    [
+      '# Operator mode for Baton, written by npm run nats:setup: the same on every server of a cluster.',
+      '# Included by the cluster configurations in deploy/nats/cluster/ (nats-server.conf holds the same lines).',
+      ...trust,
+      '',
+    ].join('\n'),
     PUBLIC,
   );
   write(
@@ -172,8 +179,20 @@ function seedText(kp: KeyPair): string {
   return new TextDecoder().decode(kp.getSeed());
 }
 
-function serverConf(c: NatsSetupOptions & { dir: string; operatorJwt: string; accounts: Record<string, string>; sys: KeyPair }): string {
-  const preload = Object.entries(c.accounts).map(([account, jwt]) => `  ${account}: ${jwt}`);
+/** Whom the servers trust: the operator, the system account, and the account JWTs they start with. */
+function trustLines(operatorJwt: string, systemAccount: string, accounts: Record<string, string>): string[] {
+  return [
+    `operator: ${operatorJwt}`,
+    `system_account: ${systemAccount}`,
+    '# Stored into the resolver directory at start unless it holds a newer JWT of the same account (one with',
+    '# revocations the portal pushed), which a restart therefore keeps.',
+    'resolver_preload: {',
+    ...Object.entries(accounts).map(([account, jwt]) => `  ${account}: ${jwt}`),
+    '}',
+  ];
+}
+
+function serverConf(c: NatsSetupOptions & { dir: string; trust: string[] }): string {
   return [
     '# NATS server for Baton in operator mode (decentralized JWT authentication), written by npm run nats:setup.',
     `# Check it with: nats-server -c ${join(c.dir, 'nats-server.conf')} -t`,
@@ -182,8 +201,7 @@ function serverConf(c: NatsSetupOptions & { dir: string; operatorJwt: string; ac
     `server_name: ${c.serverName}`,
     `listen: ${JSON.stringify(c.listen)}`,
     '',
-    `operator: ${c.operatorJwt}`,
-    `system_account: ${c.sys.getPublicKey()}`,
+    ...c.trust,
     '',
     '# Account JWTs live in the resolver directory; the portal pushes updates (revocations) through the system account.',
     'resolver: {',
@@ -191,10 +209,6 @@ function serverConf(c: NatsSetupOptions & { dir: string; operatorJwt: string; ac
     `  dir: ${JSON.stringify(join(c.dir, 'jwt'))}`,
     '  allow_delete: false',
     '  interval: "2m"',
-    '}',
-    '# Stored into the resolver directory at start unless it holds a newer JWT of the same account.',
-    'resolver_preload: {',
-    ...preload,
     '}',
     '',
     'jetstream {',
