@@ -34,12 +34,15 @@ steps:
     # The value written in two parts with a pause: two output chunks.
     run: |
       printf 'tok: hunter'; sleep 0.2; printf '2-token end\\n'
+  # After split: a step running beside it would write between its two parts in the combined log.
   - id: params
+    needs: [split]
     run: |
       echo "api key $API_KEY"
       echo "backed $BACKED"
       echo "key=$API_KEY" >> "$BATON_OUTPUT"
   - id: env
+    needs: [split]
     env: { TOKEN: { secret: demo-token } }
     run: |
       echo "env token $TOKEN" >&2
@@ -173,7 +176,11 @@ describe('secrets', () => {
     it('seals dispatch orders to the node: a rogue subscriber on a permissive NATS server sees no secret value', async () => {
       const rogue = await connect({ servers: NATS_URL });
       const seen: string[] = [];
-      rogue.subscribe(subjects(env.prefix).dispatch('*'), { callback: (_err, msg) => seen.push(msg.string()) });
+      rogue.subscribe(subjects(env.prefix).dispatch('*'), {
+        callback: (_err, msg) => {
+          seen.push(msg.string());
+        },
+      });
       await rogue.flush();
       const id = await portal.run('test.secrets', { params: { api_key: PARAM_VALUE, note: 'sealed' }, targets: { names: ['sec-agent'] } });
       expect((await portal.waitForEnd(id)).status).toBe('succeeded');
