@@ -120,46 +120,44 @@ export class AgentsService implements OnApplicationBootstrap {
     request: EnrollRequest,
     source?: string,
   ): Promise<AgentView> {
-    {
-      const token = request.token ? await this.tokens.use(request.token, tokens) : undefined;
-      if (!token && !this.config.fleet.isAutoAcceptOn) {
-        throw new UnauthorizedException('enrollment token required: ask an admin for one (POST /api/v1/enrollment-tokens)');
-      }
-      const pinned = token?.labels ?? {};
-      const conflicts = Object.entries(pinned).filter(([k, v]) => request.labels[k] !== undefined && request.labels[k] !== v);
-      if (conflicts.length) {
-        throw new ForbiddenException(`labels: this token admits ${conflicts.map(([k, v]) => `${k}=${v}`).join(', ')} only`);
-      }
-      const isAccepted = token ? token.autoAccept : this.config.fleet.isAutoAcceptOn;
-      const decidedBy = !isAccepted ? null : token ? `token:${token.id}` : 'auto-accept';
-      const identity = await identities.save(
-        identities.create({
-          name: request.name,
-          status: isAccepted ? 'accepted' : 'pending',
-          publicKey: request.publicKey,
-          boxPublicKey: request.boxPublicKey,
-          fingerprint: fingerprint(request.publicKey),
-          labels: { ...request.labels, ...pinned },
-          pinnedLabels: pinned,
-          hostname: request.hostname ?? null,
-          tokenId: token?.id ?? null,
-          decidedAt: isAccepted ? new Date() : null,
-          decidedBy,
-          reason: null,
-          credentialsIssuedAt: null,
-        }),
-      );
-      if (isAccepted) {
-        await this.audit.record({
-          actor: { type: 'system', name: decidedBy! },
-          action: 'agent.accepted',
-          target: `agent:${identity.name}`,
-          details: { fingerprint: identity.fingerprint, labels: identity.labels, automatic: true },
-          source,
-        });
-      }
-      return toView(identity);
+    const token = request.token ? await this.tokens.use(request.token, tokens) : undefined;
+    if (!token && !this.config.fleet.isAutoAcceptOn) {
+      throw new UnauthorizedException('enrollment token required: ask an admin for one (POST /api/v1/enrollment-tokens)');
     }
+    const pinned = token?.labels ?? {};
+    const conflicts = Object.entries(pinned).filter(([k, v]) => request.labels[k] !== undefined && request.labels[k] !== v);
+    if (conflicts.length) {
+      throw new ForbiddenException(`labels: this token admits ${conflicts.map(([k, v]) => `${k}=${v}`).join(', ')} only`);
+    }
+    const isAccepted = token ? token.autoAccept : this.config.fleet.isAutoAcceptOn;
+    const decidedBy = !isAccepted ? null : token ? `token:${token.id}` : 'auto-accept';
+    const identity = await identities.save(
+      identities.create({
+        name: request.name,
+        status: isAccepted ? 'accepted' : 'pending',
+        publicKey: request.publicKey,
+        boxPublicKey: request.boxPublicKey,
+        fingerprint: fingerprint(request.publicKey),
+        labels: { ...request.labels, ...pinned },
+        pinnedLabels: pinned,
+        hostname: request.hostname ?? null,
+        tokenId: token?.id ?? null,
+        decidedAt: isAccepted ? new Date() : null,
+        decidedBy,
+        reason: null,
+        credentialsIssuedAt: null,
+      }),
+    );
+    if (isAccepted) {
+      await this.audit.record({
+        actor: { type: 'system', name: decidedBy! },
+        action: 'agent.accepted',
+        target: `agent:${identity.name}`,
+        details: { fingerprint: identity.fingerprint, labels: identity.labels, automatic: true },
+        source,
+      });
+    }
+    return toView(identity);
   }
 
   /**
