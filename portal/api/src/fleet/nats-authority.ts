@@ -11,6 +11,7 @@ import { Algorithms, decode, encode, encodeUser, type Account, type ClaimsData, 
 import { fromPublic, fromSeed, type KeyPair } from '@nats-io/nkeys';
 import { connect, credsAuthenticator, TimeoutError, type NatsConnection } from '@nats-io/transport-node';
 import { NODE_NAME_PATTERN, subjects } from '@baton/shared';
+import { IdentitySigner } from '@baton/shared/node';
 
 export interface NatsAuthorityOptions {
   /** 'SA...' account signing key seed: signs agents' user JWTs. */
@@ -63,11 +64,18 @@ export function unlimitedAccountLimits(hasJetStream: boolean): OperatorLimits {
  */
 export function seedKeyPair(seed: string, kind: 'A' | 'O' | 'U', what: string): KeyPair {
   if (!new RegExp(`^S${kind}[A-Z2-7]{56}$`).test(seed)) throw new Error(`${what} is not an S${kind}... seed`);
+  let kp: KeyPair;
   try {
-    return fromSeed(new TextEncoder().encode(seed));
+    kp = fromSeed(new TextEncoder().encode(seed));
   } catch {
     throw new Error(`${what} is not a valid NKey seed (bad checksum)`);
   }
+  // nkeys derives the public key and signs in pure JavaScript at every call (~100 ms on a loaded machine, which
+  // 200 agents enrolling at once would queue behind): derive once, sign with node:crypto.
+  const signer = new IdentitySigner(seed);
+  kp.getPublicKey = () => signer.publicKey;
+  kp.sign = (input: Uint8Array) => Buffer.from(signer.sign(input), 'base64');
+  return kp;
 }
 
 /** Checks a public key ('U...', 'A...') and returns it. */
