@@ -56,9 +56,16 @@ const PUBLIC_ROUTES = [
   'GET /health/ready',
   'GET /metrics',
 ];
-/** Public by design in later parts: sign-on callbacks and webhooks authenticate by other means. */
+/**
+ * Public by design in later parts: sign-on callbacks, webhooks and agents (enrollment, credentials) authenticate by
+ * other means; the install script and the agent binary hold nothing secret.
+ */
 const isPublicByDesign = (key: string) =>
-  PUBLIC_ROUTES.includes(key) || /\/auth\/(oidc|providers)/.test(key) || /\/hooks\/(alertmanager|generic)\//.test(key);
+  PUBLIC_ROUTES.includes(key) ||
+  /\/auth\/(oidc|providers)/.test(key) ||
+  /\/hooks\/(alertmanager|generic)\//.test(key) ||
+  ['POST /api/v1/agents/enroll', 'GET /api/v1/agents/:name/credentials'].includes(key) ||
+  /^GET \/install\//.test(key);
 
 type Who = 'viewer' | 'operator' | 'editor' | 'auditor' | 'admin' | 'openOperator';
 const EVERYONE: Who[] = ['viewer', 'operator', 'editor', 'auditor', 'admin', 'openOperator'];
@@ -234,6 +241,29 @@ describe('access control', () => {
         expect: { viewer: 403, operator: 404, editor: 'ok', auditor: 403, admin: 'ok', openOperator: 404 },
       },
       { route: 'GET /api/v1/nodes', call: (p) => p.request('GET', '/api/v1/nodes'), expect: all('ok') },
+      { route: 'GET /api/v1/agents', call: (p) => p.request('GET', '/api/v1/agents'), expect: only(['admin']) },
+      // An unknown agent: admins get past the permission check to a 404.
+      ...(['accept', 'reject', 'revoke'] as const).map((decision) => ({
+        route: `POST /api/v1/agents/:name/${decision}`,
+        call: (p: Portal) => p.request('POST', `/api/v1/agents/no-such-agent/${decision}`, {}),
+        expect: { ...only(['admin']), admin: 404 } as Record<Who, Expect>,
+      })),
+      {
+        route: 'DELETE /api/v1/agents/:name',
+        call: (p) => p.request('DELETE', '/api/v1/agents/no-such-agent'),
+        expect: { ...only(['admin']), admin: 404 },
+      },
+      { route: 'GET /api/v1/enrollment-tokens', call: (p) => p.request('GET', '/api/v1/enrollment-tokens'), expect: only(['admin']) },
+      {
+        route: 'POST /api/v1/enrollment-tokens',
+        call: (p) => p.request('POST', '/api/v1/enrollment-tokens', { expiresIn: '1h', maxUses: 1, autoAccept: false }),
+        expect: only(['admin']),
+      },
+      {
+        route: 'DELETE /api/v1/enrollment-tokens/:id',
+        call: (p) => p.request('DELETE', '/api/v1/enrollment-tokens/0000000000000000'),
+        expect: { ...only(['admin']), admin: 404 },
+      },
       {
         route: 'POST /api/v1/nodes',
         call: (p, who) => p.request('POST', '/api/v1/nodes', sshNode(`ssh-new-${who.toLowerCase()}`)),
