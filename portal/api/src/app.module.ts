@@ -1,6 +1,7 @@
 /** The portal: every domain module, wired to one validated configuration. */
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import PinoPretty from 'pino-pretty';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BatonConfig } from './core/config';
@@ -24,13 +25,16 @@ export class AppModule {
       module: AppModule,
       imports: [
         LoggerModule.forRoot({
-          pinoHttp: {
-            level: config.logLevel,
-            autoLogging: false,
-            // Secrets and tokens never reach the log.
-            redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.accessToken', '*.refreshToken', '*.token'],
-            serializers: { req: withoutUrlCredentials },
-          },
+          pinoHttp: [
+            {
+              level: config.logLevel,
+              autoLogging: false,
+              // Secrets and tokens never reach the log.
+              redact: ['req.headers.authorization', 'req.headers.cookie', '*.password', '*.accessToken', '*.refreshToken', '*.token'],
+              serializers: { req: withoutUrlCredentials },
+            },
+            logDestination(config.logFormat),
+          ],
         }),
         CoreModule.register(config),
         AuthModule,
@@ -59,4 +63,21 @@ function withoutUrlCredentials(req: { url?: string; query?: Record<string, unkno
   const hide = (text: string) => text.replace(/([?&](?:access_token|code|state)=)[^&]*/g, '$1[Redacted]');
   const { query: _query, params: _params, ...rest } = req;
   return { ...rest, url: req.url ? hide(req.url) : req.url };
+}
+
+/**
+ * Readable lines for a person at a terminal, one JSON object per line for everything else (files, pipes, log
+ * collectors). Pretty-printing happens in this thread: it is for a developer's terminal, not for volume.
+ */
+function logDestination(format: BatonConfig['logFormat']): NodeJS.WritableStream {
+  const isPretty = format === 'pretty' || (format === undefined && process.stdout.isTTY === true);
+  if (!isPretty) return process.stdout;
+  return PinoPretty({
+    destination: 1,
+    sync: true,
+    colorize: process.stdout.isTTY === true,
+    translateTime: 'SYS:HH:MM:ss.l',
+    ignore: 'pid,hostname,context',
+    messageFormat: '{if context}{context}: {end}{msg}',
+  });
 }

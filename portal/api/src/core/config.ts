@@ -88,6 +88,7 @@ const envSchema = z.object({
   BATON_SSH_CHECK_MS: z.coerce.number().int().min(100).default(30_000),
   BATON_WEB_DIR: z.string().optional(),
   BATON_LOG_LEVEL: z.enum(['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent']).default('info'),
+  BATON_LOG_FORMAT: z.enum(['json', 'pretty']).optional(),
   BATON_OIDC_ISSUER: z.string().optional(),
   BATON_OIDC_CLIENT_ID: z.string().min(1).optional(),
   BATON_OIDC_CLIENT_SECRET: z.string().min(1).optional(),
@@ -184,6 +185,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     },
     webDir: e.BATON_WEB_DIR,
     logLevel: e.BATON_LOG_LEVEL,
+    /** Readable lines or JSON; unset: readable on a terminal, JSON otherwise (files, pipes, log collectors). */
+    logFormat: e.BATON_LOG_FORMAT,
     oidc: oidcConfig(e),
   };
 }
