@@ -1,8 +1,7 @@
-/** Builds the Nest application (used by main.ts and by the tests): pipes, error filter, OpenAPI, static UI. */
-import { UnsupportedMediaTypeException, ValidationPipe, type INestApplication } from '@nestjs/common';
+/** Builds the Nest application (used by main.ts and by the tests): pipes, request checks, error filter, OpenAPI, static UI. */
+import { ValidationPipe, type INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
-import type { NextFunction, Request, Response } from 'express';
 import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import helmet from 'helmet';
@@ -10,14 +9,15 @@ import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AppModule } from './app.module';
 import type { BatonConfig } from './core/config';
-import { clientErrorAsHttpException, HttpErrorFilter } from './core/http-error.filter';
+import { HttpErrorFilter } from './core/http-error.filter';
+import { useRequestChecks } from './core/request-bodies';
 import { HOOK_RECEIVER_PATHS } from './hooks/hook-receiver.controller';
 import { SecretsService } from './secrets/secrets.service';
 
 export async function createApp(config: BatonConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
     bufferLogs: true,
-    // Registered below instead, with a limit per route (useBodyParsers).
+    // Registered below instead, with a limit per route (useRequestChecks).
     bodyParser: false,
     // The raw bytes of JSON bodies (req.rawBody): generic hooks are authenticated by an HMAC of exactly these bytes.
     rawBody: true,
@@ -30,7 +30,7 @@ export async function createApp(config: BatonConfig): Promise<INestApplication> 
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', parseTrustProxy(config.trustProxy));
   app.use(helmet());
-  useBodyParsers(app, config);
+  useRequestChecks(app, { api: config.bodyLimit, hook: config.hookBodyLimit, hookPaths: HOOK_RECEIVER_PATHS });
   // Closed unless configured: the portal's own UI is same-origin and needs no CORS.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false, maxAge: 600 });
 
@@ -48,57 +48,6 @@ export async function createApp(config: BatonConfig): Promise<INestApplication> 
     });
   }
   return app;
-}
-
-const JSON_TYPES = ['application/json', 'application/*+json'];
-
-/**
- * Request bodies are JSON, nothing else. The hook receivers take what monitoring sends (`BATON_HOOK_BODY_LIMIT`: an
- * Alertmanager group of hundreds of alerts is megabytes), every other route the modest `BATON_BODY_LIMIT`; runbook
- * parameters have their own limits in the runbook. A body in another content type is refused 415 and one whose
- * Content-Length is over the limit 413, both before it is read; a chunked body 413 once the bytes read pass the
- * limit. Parser errors become HTTP exceptions here, so HttpErrorFilter answers each with its status.
- */
-function useBodyParsers(app: NestExpressApplication, config: BatonConfig): void {
-  const limits = { hook: parseSize(config.hookBodyLimit), api: parseSize(config.bodyLimit) };
-  app.use((req: Request, res: Response, next: NextFunction) =>
-    refuseUnwantedBody(req, res, next, isHookReceiver(req) ? limits.hook : limits.api),
-  );
-  app.useBodyParser('json', { limit: limits.hook, type: (req) => isHookReceiver(req as Request) && isJson(req as Request) });
-  app.useBodyParser('json', { limit: limits.api, type: (req) => !isHookReceiver(req as Request) && isJson(req as Request) });
-  app.use((err: unknown, _req: Request, _res: Response, next: NextFunction) => next(clientErrorAsHttpException(err) ?? err));
-}
-
-function refuseUnwantedBody(req: Request, res: Response, next: NextFunction, limitBytes: number): void {
-  const length = Number(req.headers['content-length'] ?? 0);
-  const hasContent = req.headers['transfer-encoding'] !== undefined || length > 0;
-  if (!hasContent) return next();
-  if (!isJson(req)) {
-    const type = req.headers['content-type'] ?? 'none';
-    return next(new UnsupportedMediaTypeException(`unsupported content type "${type}": request bodies are JSON (application/json)`));
-  }
-  if (length > limitBytes) {
-    // Answered without reading the body; closing the connection keeps the rest of it from being read for nothing.
-    res.setHeader('connection', 'close');
-    return next(clientErrorAsHttpException({ status: 413, expose: true, type: 'entity.too.large', limit: limitBytes, length }));
-  }
-  next();
-}
-
-function isJson(req: Request): boolean {
-  return Boolean(req.is(JSON_TYPES));
-}
-
-function isHookReceiver(req: Request): boolean {
-  const path = req.path.toLowerCase();
-  return HOOK_RECEIVER_PATHS.some((prefix) => path.startsWith(prefix));
-}
-
-/** `100kb`, `5mb`, `512b` (the forms config.ts accepts) in bytes. */
-function parseSize(size: string): number {
-  const [, amount, unit] = /^(\d+)(b|kb|mb)$/i.exec(size) ?? ['', size, 'b'];
-  const factor = { b: 1, kb: 1024, mb: 1024 * 1024 }[unit.toLowerCase() as 'b' | 'kb' | 'mb'];
-  return Number(amount) * factor;
 }
 
 /** `BATON_TRUST_PROXY`: `true`, a hop count, or addresses/subnets, as Express understands them. */

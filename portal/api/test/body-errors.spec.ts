@@ -66,7 +66,7 @@ describe('request bodies', () => {
   let alertmanagerToken = '';
   let genericKey = '';
 
-  const send = async (kind: Kind, body: string | Buffer, contentType = 'application/json'): Promise<Answer> => {
+  const send = async (kind: Kind, body: string, contentType = 'application/json'): Promise<Answer> => {
     const headers: Record<string, string> = { 'content-type': contentType };
     let path = '/api/v1/runbooks/hooks.remediate/executions';
     if (kind === 'API') headers.authorization = `Bearer ${portal.token}`;
