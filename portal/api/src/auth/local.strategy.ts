@@ -1,4 +1,4 @@
-import { Injectable } from '@nestjs/common';
+import { BadRequestException, Injectable } from '@nestjs/common';
 import { PassportStrategy } from '@nestjs/passport';
 import type { Request } from 'express';
 import { Strategy } from 'passport-local';
@@ -11,7 +11,10 @@ export class LocalStrategy extends PassportStrategy(Strategy) {
     super({ passReqToCallback: true });
   }
 
-  validate(req: Request, username: string, password: string): Promise<Principal> {
+  /** The guard runs before the body's DTO is validated, so the types are checked here: passport passes any JSON. */
+  validate(req: Request, username: unknown, password: unknown): Promise<Principal> {
+    if (typeof username !== 'string' || typeof password !== 'string')
+      throw new BadRequestException('username and password must be strings');
     return this.auth.login(username, password, req.ip ?? 'unknown');
   }
 }
