@@ -171,8 +171,8 @@ export class ScalingService implements OnApplicationBootstrap, OnApplicationShut
         WHERE id = $1 AND pool_id = $2 AND status = 'pending_approval' RETURNING id`,
       [actionId, poolId, admin, reason ?? `rejected by ${admin}`],
     );
-    if (rowsOf(result).length === 0) await this.pendingAction(this.db.manager, poolId, actionId);
     const action = await this.getAction(poolId, actionId);
+    if (rowsOf(result).length === 0) throw new ConflictException(`action "${actionId}" is ${action.status}, not pending_approval`);
     await this.record(action, 'pool.scale.rejected', { type: 'user', name: admin });
     return action;
   }
