@@ -28,7 +28,7 @@ export class HooksController {
 
   @RequirePermission('hooks:write')
   // The answer holds the token; the request body holds none, so it may be recorded.
-  @AuditAction('hook.create', { target: (r) => `hook:${(r.body as { name?: string }).name}` })
+  @AuditAction('hook.create', { target: (r) => `hook:${(r.body as { name?: string } | undefined)?.name}` })
   @Post()
   create(@Body() body: CreateHookDto, @CurrentUser() user: Principal) {
     if (body.alertsPath !== undefined) {
