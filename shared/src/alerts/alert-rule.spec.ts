@@ -1,4 +1,5 @@
 import { parseResources } from '../runbook/parse';
+import { DEFAULT_MAX_PER_HOUR } from '../runbook/schema';
 import { matchesLabels, nodeFromLabel, parseMatcher, renderParams, renderTemplate, templateProblems, type Alert } from './alert-rule';
 
 const alert = (overrides: Partial<Alert> = {}): Alert => ({
@@ -109,6 +110,13 @@ describe('loading AlertRule resources', () => {
     );
     expect(errors).toEqual([]);
     expect(resources[0]).toMatchObject({ kind: 'AlertRule', targets: { fromLabel: 'instance' }, params: { dry_run: false } });
+  });
+
+  it('caps a rule that leaves out maxPerHour at the documented default', () => {
+    const { resources, errors } = parseResources(rule([]).replace('maxPerHour: 3', ''), 'rules.yaml');
+    expect(errors).toEqual([]);
+    expect(resources[0]).toMatchObject({ kind: 'AlertRule', maxPerHour: DEFAULT_MAX_PER_HOUR });
+    expect(DEFAULT_MAX_PER_HOUR).toBe(10);
   });
 
   it('names the line of an unknown placeholder, a broken regex and a bad cooldown', () => {

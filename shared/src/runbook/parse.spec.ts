@@ -209,13 +209,13 @@ describe('parseResources', () => {
 
     it('lists the known kinds for an unknown kind', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'kind: Playbook', 'id: web.test'))).toEqual([
-        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook, AlertRule, Job, Pool, Node'),
+        at(2, 7, 'kind: unknown kind "Playbook"; known kinds: Runbook, AlertRule, Job, Pool, Node, Notifier'),
       ]);
     });
 
     it('asks for a kind when there is none', () => {
       expect(errorsIn(yaml('apiVersion: baton/v1', 'id: web.test'))).toEqual([
-        at(1, 1, 'missing required field "kind" (known kinds: Runbook, AlertRule, Job, Pool, Node)'),
+        at(1, 1, 'missing required field "kind" (known kinds: Runbook, AlertRule, Job, Pool, Node, Notifier)'),
       ]);
     });
 

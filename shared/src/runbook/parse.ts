@@ -14,6 +14,7 @@ import {
   resourceSchema,
   type AlertRule,
   type NodeResource,
+  type Notifier,
   type ParamSpec,
   type Pool,
   type Resource,
@@ -136,6 +137,8 @@ function semanticProblems(resource: Resource): Problem[] {
       return poolProblems(resource);
     case 'Node':
       return checkSshNode(resource);
+    case 'Notifier':
+      return notifierProblems(resource);
   }
 }
 
@@ -405,6 +408,41 @@ function checkAlertRule(rule: AlertRule): Problem[] {
 export function poolProblems(pool: Pool): { path: (string | number)[]; message: string }[] {
   if (pool.min <= pool.max) return [];
   return [{ path: ['min'], message: `min: ${pool.min} is greater than max ${pool.max}` }];
+}
+
+// ---------------------------------------------------------------------------------------------
+// Notifier checks: each type has the fields it needs and no others.
+
+/** Problems the schema cannot see in a notifier; exported for the API, which checks notifiers the same way. */
+export function notifierProblems(notifier: Notifier): { path: (string | number)[]; message: string }[] {
+  const problems: { path: (string | number)[]; message: string }[] = [];
+  const refuse = (field: keyof Notifier, why: string) => {
+    if (notifier[field] !== undefined) problems.push({ path: [field], message: `${field}: ${why}` });
+  };
+  const need = (field: keyof Notifier, why: string) => {
+    // Pointed at `type`: the type is what asks for the field.
+    if (notifier[field] === undefined) problems.push({ path: ['type'], message: `missing required field "${field}": ${why}` });
+  };
+  const type = notifier.type;
+  if (type === 'email') {
+    need('to', 'an email notifier sends to these addresses');
+    need('from', 'an email notifier needs a sender address');
+    need('smtp', 'an email notifier needs the SMTP server (host, port, user, passwordSecret)');
+    for (const field of ['url', 'urlSecret', 'hmacSecret'] as const) refuse(field, 'only webhook, slack and teams notifiers have it');
+    return problems;
+  }
+  for (const field of ['to', 'from', 'smtp'] as const) refuse(field, 'only email notifiers have it');
+  if (type === 'slack' || type === 'teams') {
+    refuse('url', `a ${type} incoming-webhook URL is a credential: store it as a secret and name it in "urlSecret"`);
+    need('urlSecret', `the stored secret holding the ${type} incoming-webhook URL`);
+    refuse('hmacSecret', 'only webhook notifiers sign their bodies');
+  } else if ((notifier.url === undefined) === (notifier.urlSecret === undefined)) {
+    problems.push({
+      path: ['url'],
+      message: 'url: a webhook notifier needs exactly one of "url" or "urlSecret" (a stored secret holding the URL)',
+    });
+  }
+  return problems;
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
  * Types are inferred from these schemas and imported by the portal, the agent and the UI.
  */
 import { z } from 'zod';
-import { isDuration } from '../duration';
+import { isDuration, parseDuration } from '../duration';
 import { cronProblem, timeZoneProblem } from './cron';
 
 const identifier = z.string().regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_"');
@@ -97,6 +97,24 @@ export const targetsSchema = z.strictObject({
 });
 export type Targets = z.infer<typeof targetsSchema>;
 
+/** A notifier's name, as in `notify: [{ notifier: ops-slack }]` and `/api/v1/notifiers/{id}`. */
+export const notifierIdSchema = z
+  .string()
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lower-case letters, digits, "-" or "_", e.g. ops-slack');
+
+/** What a runbook's or job's `notify:` entry listens to: the outcomes of its own runs. */
+export const RUN_NOTIFY_EVENTS = ['succeeded', 'failed', 'timed_out', 'waiting', 'input.requested', 'node.lost'] as const;
+
+/** `notify: [{ notifier: ops-slack, on: [failed] }]` on a runbook or a job: these notifiers hear about its runs. */
+export const notifyListSchema = z.array(
+  z.strictObject({
+    notifier: notifierIdSchema,
+    on: z.array(z.enum(RUN_NOTIFY_EVENTS)).min(1).default(['failed', 'timed_out']),
+  }),
+);
+export type NotifyList = z.infer<typeof notifyListSchema>;
+
 export const runbookSchema = z.strictObject({
   apiVersion: z.literal('baton/v1'),
   kind: z.literal('Runbook'),
@@ -110,6 +128,7 @@ export const runbookSchema = z.strictObject({
   timeout: duration.optional(),
   steps: z.array(stepSchema).min(1),
   onFailure: z.array(stepSchema).optional(),
+  notify: notifyListSchema.optional(),
 });
 export type Runbook = z.infer<typeof runbookSchema>;
 
@@ -151,6 +170,9 @@ const alertResolvedSchema = z.union([
   z.strictObject({ action: poolChangeSchema }),
 ]);
 
+/** A rule that leaves out `maxPerHour` starts at most this many remediations in any hour. */
+export const DEFAULT_MAX_PER_HOUR = 10;
+
 export const alertRuleSchema = z.strictObject({
   apiVersion: z.literal('baton/v1'),
   kind: z.literal('AlertRule'),
@@ -170,7 +192,7 @@ export const alertRuleSchema = z.strictObject({
   /** A firing episode already remediated is remediated again only after this long, if it still fires. */
   cooldown: duration,
   /** Circuit breaker: at most this many remediations started per rule in any hour. */
-  maxPerHour: z.number().int().min(1).max(10_000),
+  maxPerHour: z.number().int().min(1).max(10_000).default(DEFAULT_MAX_PER_HOUR),
   enabled: z.boolean().optional(),
 });
 export type AlertRule = z.infer<typeof alertRuleSchema>;
@@ -205,6 +227,7 @@ export const jobSpecShape = {
   /** Fire times missed while no portal was running: record them as skipped, or run once for all of them. */
   misfire: z.enum(JOB_MISFIRE).default('skip'),
   enabled: z.boolean().default(true),
+  notify: notifyListSchema.optional(),
 };
 
 /** A runbook run on a schedule. Parameters are checked against the runbook's when the job is stored or fires. */
@@ -279,6 +302,90 @@ export type SshNodeSpec = z.infer<typeof sshNodeSpecSchema>;
 export const nodeResourceSchema = sshNodeSpecSchema.extend({ apiVersion: z.literal('baton/v1'), kind: z.literal('Node') });
 export type NodeResource = z.infer<typeof nodeResourceSchema>;
 
+/** Everything a notifier can be told about; a notifier lists the ones it wants in `on`. */
+export const NOTIFIER_EVENTS = [
+  'execution.failed',
+  'execution.timed_out',
+  'execution.succeeded',
+  'execution.waiting',
+  'input.requested',
+  'node.lost',
+  'alert.rule.tripped',
+  'pool.action.failed',
+] as const;
+export type NotifierEvent = (typeof NOTIFIER_EVENTS)[number];
+export const NOTIFIER_TYPES = ['slack', 'teams', 'webhook', 'email'] as const;
+export type NotifierType = (typeof NOTIFIER_TYPES)[number];
+/** What started a run, as a notifier's `match.triggers` names it. */
+export const TRIGGER_TYPES = ['user', 'token', 'schedule', 'webhook', 'scaling'] as const;
+
+const mailbox = z.string().regex(/^[^\s@<>]+@[^\s@<>]+$/, 'must be an e-mail address such as ops@example.org');
+
+/**
+ * The fields of a Notifier, without apiVersion and kind: what `POST /api/v1/notifiers` takes. Which fields a type
+ * needs (slack and teams a `urlSecret`, email `to`, `from` and `smtp`) is checked by `notifierProblems`.
+ */
+export const notifierSpecShape = {
+  id: notifierIdSchema,
+  description: z.string().optional(),
+  type: z.enum(NOTIFIER_TYPES),
+  /** A webhook's URL in clear; slack and teams URLs are credentials and live in a stored secret (`urlSecret`). */
+  url: z.string().url().optional(),
+  urlSecret: secretNameSchema.optional(),
+  /** Webhook only: the stored secret whose value signs each body (`X-Baton-Signature: sha256=<hex>`). */
+  hmacSecret: secretNameSchema.optional(),
+  to: z.array(mailbox).min(1).optional(),
+  from: mailbox.optional(),
+  smtp: z
+    .strictObject({
+      host: z.string().min(1),
+      port: z.number().int().min(1).max(65535).default(587),
+      /** `starttls` (the default) refuses a server that does not offer STARTTLS; `tls` speaks TLS from the start (port 465). */
+      security: z.enum(['starttls', 'tls']).default('starttls'),
+      user: z.string().min(1).optional(),
+      passwordSecret: secretNameSchema.optional(),
+      /** PEM certificates to trust besides the system's, for a server with a private CA. */
+      ca: z.string().optional(),
+    })
+    .optional(),
+  /** The events this notifier hears about everywhere (narrowed by `match`); runbooks and jobs may also name it in `notify`. */
+  on: z.array(z.enum(NOTIFIER_EVENTS)).default([]),
+  /** Every list given must contain the event's namespace, runbook, job or trigger type. */
+  match: z
+    .strictObject({
+      namespaces: z.array(z.string().min(1)).min(1).optional(),
+      runbooks: z.array(z.string().min(1)).min(1).optional(),
+      jobs: z.array(z.string().min(1)).min(1).optional(),
+      triggers: z.array(z.enum(TRIGGER_TYPES)).min(1).optional(),
+    })
+    .optional(),
+  /** Attempts per message; between them the wait doubles from `backoff` (capped at one hour). */
+  retry: z
+    .strictObject({ attempts: z.number().int().min(1).max(100).default(10), backoff: duration.default('5s') })
+    .default({ attempts: 10, backoff: '5s' }),
+  /** How long one attempt may take (at most 60s). */
+  timeout: z
+    .string()
+    .refine((v) => isDuration(v) && parseDuration(v) <= 60_000, 'must be a duration of at most 60s, such as 10s')
+    .default('10s'),
+  enabled: z.boolean().default(true),
+};
+
+/** Where messages about runs, alert rules and pools go: a chat channel, a webhook or a mailbox. */
+export const notifierSchema = z.strictObject({
+  apiVersion: z.literal('baton/v1'),
+  kind: z.literal('Notifier'),
+  ...notifierSpecShape,
+});
+export type Notifier = z.infer<typeof notifierSchema>;
+
 /** Every kind the loader understands. */
-export const resourceSchema = z.discriminatedUnion('kind', [runbookSchema, alertRuleSchema, jobSchema, poolSchema, nodeResourceSchema]);
+export const resourceSchema = z.discriminatedUnion('kind', [
+  runbookSchema,
+  alertRuleSchema,
+  jobSchema,
+  poolSchema,
+  nodeResourceSchema,
+  notifierSchema,
+]);
 export type Resource = z.infer<typeof resourceSchema>;
