@@ -58,6 +58,7 @@ const envSchema = z.object({
     .default('5mb'),
   BATON_DATA_DIR: z.string().default('.baton'),
   RUNBOOKS_DIR: z.string().default('runbooks'),
+  BATON_RUNBOOKS_WATCH: flag(true),
   BATON_LOCAL_NODE: flag(true),
   BATON_HOOK_WORKER: flag(true),
   BATON_ADMIN_PASSWORD: z.string().min(8, 'must be at least 8 characters').optional(),
@@ -150,6 +151,8 @@ export function parseConfig(env: Record<string, string | undefined>) {
     hookBodyLimit: e.BATON_HOOK_BODY_LIMIT,
     dataDir: e.BATON_DATA_DIR,
     runbooksDir: e.RUNBOOKS_DIR,
+    /** Whether RUNBOOKS_DIR is watched: a changed file is loaded again without a restart. */
+    isRunbooksWatchEnabled: e.BATON_RUNBOOKS_WATCH,
     isLocalNodeEnabled: e.BATON_LOCAL_NODE,
     /** Whether this replica processes stored hook deliveries (off: it only receives and stores them). */
     isHookWorkerEnabled: e.BATON_HOOK_WORKER,
