@@ -37,7 +37,8 @@ const NOT_FUZZED: Record<string, string> = {};
 
 /**
  * Writes that can land while a refused request is being answered without being its doing: runs started by earlier
- * accepted requests progressing, heartbeats of this replica and its local node, the hook and scaling workers.
+ * accepted requests progressing, heartbeats of this replica and its local node, the hook and scaling workers, the
+ * notification outbox filled as runs end and drained by its sender.
  * Any other insert, update or delete during a refused request fails the property. (The audit log is not watched:
  * recording refusals is its job.)
  */
@@ -50,6 +51,8 @@ const BACKGROUND_WRITES: Record<string, string[]> = {
   portal_replicas: ['INSERT', 'UPDATE', 'DELETE'],
   hook_deliveries: ['UPDATE'],
   pool_actions: ['UPDATE'],
+  notification_events: ['INSERT', 'UPDATE'],
+  notification_deliveries: ['INSERT', 'UPDATE'],
 };
 
 /** Refusals that write by design: a failed login is counted, that is how logins are throttled. */
