@@ -42,7 +42,7 @@ export async function createApp(config: BatonConfig): Promise<INestApplication> 
     app.useStaticAssets(webDir);
     // Client-side routes (e.g. /executions/123) get the app shell; API and docs paths are left alone.
     app.use((req: { method: string; path: string }, res: { sendFile(p: string): void }, next: () => void) => {
-      const isAppRoute = req.method === 'GET' && !/^\/(api|health|metrics)(\/|$)/.test(req.path);
+      const isAppRoute = req.method === 'GET' && !/^\/(api|health|metrics|install)(\/|$)/.test(req.path);
       if (isAppRoute) res.sendFile(join(webDir, 'index.html'));
       else next();
     });
