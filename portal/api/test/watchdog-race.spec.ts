@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { DataSource } from 'typeorm';
 import { DispatchService } from '../src/dispatch/dispatch.service';
 import { LocalTransport } from '../src/dispatch/local.transport';
+import { ReplicaService } from '../src/core/replica.service';
 import { ExecutionsService } from '../src/executions/executions.service';
 import { createTestEnv, destroyTestEnv, sleep, startPortal, type Portal, type TestEnv } from './harness';
 
@@ -42,23 +43,21 @@ afterAll(async () => {
   if (env) await destroyTestEnv(env);
 });
 
-/** A run created straight in the database, as if by an orchestrator that is gone: nothing will dispatch it. */
+/**
+ * A run stored straight in the database, started by this replica as if by an orchestrator that is gone: nothing
+ * will dispatch it (it is not queued, so the dispatch queue leaves it alone too).
+ */
 async function abandonedRun(): Promise<{ executionId: string; nodeRunId: string }> {
   const executionId = randomUUID();
   const nodeRunId = randomUUID();
-  await executions.create({
-    execution: {
-      id: executionId,
-      runbookId: 'test.echo',
-      runbookHash: 'none',
-      trigger: { type: 'user', user: 'admin' },
-      actor: 'admin',
-      params: {},
-      targets: { local: true },
-      timeoutMs: 60_000,
-    },
-    nodes: [{ id: nodeRunId, node: 'local', executor: 'local' }],
-  });
+  await db.query(
+    `WITH e AS (
+       INSERT INTO executions (id, runbook_id, runbook_hash, status, trigger, actor, params, targets, timeout_ms, started_at, driven_by)
+       VALUES ($1, 'test.echo', 'none', 'running', '{"type":"user","user":"admin"}', 'admin', '{}', '{"local":true}', 60000, now(), $3)
+       RETURNING id)
+     INSERT INTO node_runs (id, execution_id, node, executor, position, status) SELECT $2, id, 'local', 'local', 0, 'queued' FROM e`,
+    [executionId, nodeRunId, portal.app.get(ReplicaService).id],
+  );
   return { executionId, nodeRunId };
 }
 
@@ -84,8 +83,19 @@ describe('the watchdog and runs in flight', () => {
     const create = executions.create.bind(executions);
     jest.spyOn(executions, 'create').mockImplementationOnce(async (request) => {
       const created = await create(request);
-      await watchdog.checkLiveRuns(); // the run is stored, queued, and not handed to its orchestrator yet
+      await watchdog.checkLiveRuns(); // the run is stored, queued, and not claimed by a dispatcher yet
       return created;
+    });
+    const execution = await portal.waitForEnd(await runEcho());
+    expect(execution).toMatchObject({ status: 'succeeded', nodes: [{ node: 'local', status: 'succeeded' }] });
+  });
+
+  it('leaves alone a run it sees between its claim and its orchestration', async () => {
+    const claim = executions.claimQueued.bind(executions);
+    jest.spyOn(executions, 'claimQueued').mockImplementationOnce(async (...args) => {
+      const claimed = await claim(...args);
+      await watchdog.checkLiveRuns(); // the run is running, driven here, and not handed to its orchestrator yet
+      return claimed;
     });
     const execution = await portal.waitForEnd(await runEcho());
     expect(execution).toMatchObject({ status: 'succeeded', nodes: [{ node: 'local', status: 'succeeded' }] });

@@ -126,11 +126,33 @@ export const runbookSchema = z.strictObject({
   params: z.record(identifier, paramSpecSchema).optional(),
   targets: targetsSchema.optional(),
   timeout: duration.optional(),
+  concurrency: z
+    .strictObject({
+      /** Executions of this runbook (per key) running at once. */
+      limit: z.number().int().min(1),
+      /** Counts per value of this template, e.g. `{{ params.service }}`; one count for the runbook when absent. */
+      key: z
+        .string()
+        .regex(/^([^{}]|\{\{\s*params\.[A-Za-z_][A-Za-z0-9_]*\s*\}\})*$/, 'may only use {{ params.<name> }} placeholders')
+        .optional(),
+      /** When the limit is reached: wait `queued` (default) or refuse the new run with 409. */
+      onLimit: z.enum(['queue', 'refuse']).default('queue'),
+    })
+    .optional(),
   steps: z.array(stepSchema).min(1),
   onFailure: z.array(stepSchema).optional(),
   notify: notifyListSchema.optional(),
 });
 export type Runbook = z.infer<typeof runbookSchema>;
+
+/** The concurrency key of a run: the runbook id and its `concurrency.key` with the parameters filled in. */
+export function concurrencyKeyOf(runbook: Pick<Runbook, 'id' | 'concurrency'>, params: Record<string, unknown>): string | undefined {
+  if (!runbook.concurrency) return undefined;
+  const key = (runbook.concurrency.key ?? '').replace(/\{\{\s*params\.([A-Za-z_][A-Za-z0-9_]*)\s*\}\}/g, (_, name: string) =>
+    String(params[name] ?? ''),
+  );
+  return key ? `${runbook.id}:${key}` : runbook.id;
+}
 
 /** A hook's name, as in `POST /api/v1/hooks/alertmanager/{name}`. */
 export const hookNameSchema = z

@@ -48,6 +48,10 @@ const envSchema = z.object({
   BATON_AUTO_ACCEPT: flag(false),
   BATON_PUBLIC_URL: z.string().url().optional(),
   BATON_AGENT_BINARY: z.string().default('dist/agent/baton-agent'),
+  BATON_QUEUE_LIMIT: z.coerce.number().int().min(1).default(1000),
+  BATON_MAX_RUNNING: z.coerce.number().int().min(1).default(64),
+  BATON_NODE_MAX_RUNS: z.coerce.number().int().min(0).default(0),
+  BATON_QUEUE_TIMEOUT: z.string().refine(isDuration, 'must be a duration such as 30m or 1h').default('1h'),
   BATON_BODY_LIMIT: z
     .string()
     .regex(/^\d+(b|kb|mb)$/i, 'must be a size such as 100kb or 1mb')
@@ -147,6 +151,16 @@ export function parseConfig(env: Record<string, string | undefined>) {
     },
     /** The portal's address as agents and browsers reach it (install script); the request's own when unset. */
     publicUrl: e.BATON_PUBLIC_URL,
+    queue: {
+      /** Queued executions (all replicas) past which new runs get 429. */
+      limit: e.BATON_QUEUE_LIMIT,
+      /** Executions one replica drives at once; the rest wait `queued`. */
+      maxRunning: e.BATON_MAX_RUNNING,
+      /** Simultaneous node runs per node; 0 for no cap. */
+      nodeMaxRuns: e.BATON_NODE_MAX_RUNS,
+      /** A queued execution not started within this ends `failed`: nothing stays queued forever. */
+      timeoutMs: parseDuration(e.BATON_QUEUE_TIMEOUT),
+    },
     bodyLimit: e.BATON_BODY_LIMIT,
     hookBodyLimit: e.BATON_HOOK_BODY_LIMIT,
     dataDir: e.BATON_DATA_DIR,

@@ -39,6 +39,9 @@ export class HttpErrorFilter implements ExceptionFilter {
       response.end();
       return;
     }
+    // A 429 says when to come back (the dispatch queue estimates it from its drain rate).
+    const retryAfter = (body.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (body.statusCode === 429 && typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     response.status(body.statusCode).json(body);
   }
 

@@ -48,6 +48,19 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly executionsQueued = new Gauge({
+    name: 'baton_executions_queued',
+    help: 'Executions accepted and waiting for a dispatcher (all replicas, as last counted by this one)',
+    registers: [this.registry],
+  });
+
+  readonly executionsRefused = new Counter({
+    name: 'baton_executions_refused_total',
+    help: 'Runs refused at the door, by reason (queue_full: 429, concurrency: 409)',
+    labelNames: ['reason'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -4,6 +4,7 @@ import { ExecutionsModule } from '../executions/executions.module';
 import { FleetModule } from '../fleet/fleet.module';
 import { NodesModule } from '../nodes/nodes.module';
 import { RunbooksModule } from '../runbooks/runbooks.module';
+import { DispatchQueueService } from './dispatch-queue.service';
 import { DispatchService } from './dispatch.service';
 import { EventIngestService } from './event-ingest.service';
 import { LocalTransport } from './local.transport';
@@ -14,7 +15,7 @@ import { RunController } from './run.controller';
 @Module({
   imports: [ExecutionsModule, NodesModule, RunbooksModule, FleetModule],
   controllers: [RunController],
-  providers: [DispatchService, LocalTransport, NatsTransport, SshTransport, EventIngestService],
+  providers: [DispatchService, DispatchQueueService, LocalTransport, NatsTransport, SshTransport, EventIngestService],
   exports: [DispatchService],
 })
 export class DispatchModule {}

@@ -3,13 +3,22 @@
  * batches (`concurrency`), stops starting new nodes after `maxFailures`, cancels, and runs the watchdog that
  * ends node runs whose node went silent, so that no execution stays running forever.
  */
-import { BadRequestException, Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import {
+  BadRequestException,
+  HttpException,
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationBootstrap,
+  OnApplicationShutdown,
+} from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import {
   NodePlan,
   ParamValue,
   Runbook,
   Targets,
+  concurrencyKeyOf,
   parseDuration,
   paramsToEnv,
   maskText,
@@ -20,12 +29,13 @@ import {
 } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { ReplicaService } from '../core/replica.service';
-import { ExecutionsService, type LiveNodeRun, type NodeRunSighting } from '../executions/executions.service';
+import { ExecutionsService, type ClaimedExecution, type LiveNodeRun, type NodeRunSighting } from '../executions/executions.service';
 import type { Execution, NodeRun, Trigger } from '../executions/execution.entity';
 import { isTerminalNodeRun, type NodeRunStatus } from '../executions/state-machine';
 import { NodesService } from '../nodes/nodes.service';
 import { RunbooksService } from '../runbooks/runbooks.service';
 import { SecretsService } from '../secrets/secrets.service';
+import { DispatchQueueService } from './dispatch-queue.service';
 import { LocalTransport } from './local.transport';
 import { NatsTransport } from './nats.transport';
 import { SshTransport } from './ssh.transport';
@@ -43,6 +53,7 @@ const WATCHDOG_MS = 1000;
 /** The portal's own deadline trails the node's so that a node reporting its timeout wins the race. */
 const TIMEOUT_GRACE_MS = 10_000;
 const CANCEL_CONFIRM_MS = 10_000;
+const MAX_CACHED_VERSIONS = 1000;
 
 @Injectable()
 export class DispatchService implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -56,6 +67,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
    * replica from the database and then does not find it here knows its batch really stopped.
    */
   private readonly orchestrated = new Set<string>();
+  private readonly versions = new Map<string, Runbook>();
 
   constructor(
     private readonly runbooks: RunbooksService,
@@ -66,6 +78,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     private readonly ssh: SshTransport,
     private readonly secrets: SecretsService,
     private readonly replica: ReplicaService,
+    private readonly queue: DispatchQueueService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -77,6 +90,14 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
         void this.runPortalOnFailure(executionId).catch((err) => this.logger.error({ err, executionId }, 'portal onFailure steps failed'));
       }
     });
+    this.queue.setLauncher({
+      // Before the claim commits: a watchdog round that reads the claimed runs finds them driven here.
+      register: (nodeRunIds) => nodeRunIds.forEach((id) => this.orchestrated.add(id)),
+      launch: (claimed) =>
+        this.launch(claimed).catch((err) => {
+          if (!this.isShuttingDown) throw err;
+        }),
+    });
     this.watchdog = setInterval(() => void this.checkLiveRuns().catch((err) => this.logger.error({ err }, 'watchdog failed')), WATCHDOG_MS);
   }
 
@@ -87,6 +108,11 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     this.ssh.stopAll();
   }
 
+  /**
+   * Accepts a run: checks the parameters, secrets and targets (400 naming what is wrong), the queue bound (429) and
+   * the runbook's concurrency (409 when it refuses), and stores the execution `queued`. The dispatch queue starts
+   * it (`launch`) as soon as the limits allow, in this replica or another.
+   */
   async start(request: StartRequest): Promise<Execution> {
     const record = await this.runbooks.get(request.runbookId);
     const runbook = record.content;
@@ -98,38 +124,63 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     const targets = mergeTargets(runbook.targets, request.targets);
     const nodes = await this.nodes.select(targets);
     if (nodes.length === 0) throw new BadRequestException(`targets: no online node matches ${JSON.stringify(targets)}`);
+    const key = concurrencyKeyOf(runbook, params.values);
+    const concurrency = key && runbook.concurrency ? { key, limit: runbook.concurrency.limit } : undefined;
+    await this.queue.admit(concurrency && { ...concurrency, onLimit: runbook.concurrency!.onLimit });
 
     const id = randomUUID();
-    const timeoutMs = parseDuration(runbook.timeout ?? this.config.defaultTimeout);
-    const planned = nodes.map((n) => ({ id: randomUUID(), node: n.name, executor: n.executor }));
-    // Orchestrated from before the runs are stored: a watchdog round that reads them must find them here.
-    for (const run of planned) this.orchestrated.add(run.id);
-    const { execution, nodeRuns } = await this.executions
-      .create({
-        execution: {
-          id,
-          runbookId: runbook.id,
-          runbookHash: record.currentHash,
-          trigger: request.trigger,
-          actor: request.actor,
-          // Secret parameters are stored as ***: a caller's secret value is never persisted. A known secret value
-          // typed into an ordinary parameter is masked too.
-          params: this.maskedParams(redactParams(runbook.params, withSecrets.params), withSecrets.values),
-          targets,
-          timeoutMs,
-        },
-        nodes: planned,
-      })
-      .catch((err: unknown) => {
-        for (const run of planned) this.orchestrated.delete(run.id);
-        throw err;
-      });
-    this.secrets.maskForExecution(id, withSecrets.values);
-    const plan = nodePlan(runbook, paramsToEnv(withSecrets.params), withSecrets, timeoutMs);
-    void this.orchestrate(id, nodeRuns, plan, targets).catch((err) => {
-      if (!this.isShuttingDown) this.logger.error({ err, executionId: id }, 'orchestration failed');
+    const { execution } = await this.executions.create({
+      execution: {
+        id,
+        runbookId: runbook.id,
+        runbookHash: record.currentHash,
+        trigger: request.trigger,
+        actor: request.actor,
+        // Secret parameters are stored as ***: a caller's secret value is never persisted in clear. A known secret
+        // value typed into an ordinary parameter is masked too.
+        params: this.maskedParams(redactParams(runbook.params, withSecrets.params), withSecrets.values),
+        targets,
+        timeoutMs: parseDuration(runbook.timeout ?? this.config.defaultTimeout),
+      },
+      nodes: nodes.map((n) => ({ id: randomUUID(), node: n.name, executor: n.executor })),
+      // What the caller gave, encrypted: whichever replica starts the run rebuilds the plan from it.
+      sealedParams: this.secrets.sealParams(id, params.values),
+      concurrency,
     });
+    this.queue.accepted();
     return execution;
+  }
+
+  /** Starts a claimed execution: its runbook version, parameters and secrets become the plan its nodes get. */
+  private async launch(claimed: ClaimedExecution): Promise<void> {
+    let plan: NodePlan;
+    try {
+      const runbook = await this.runbookVersion(claimed.runbookHash);
+      const withSecrets = await this.resolveSecrets(runbook, this.secrets.openParams(claimed.id, claimed.sealedParams));
+      this.secrets.maskForExecution(claimed.id, withSecrets.values);
+      plan = nodePlan(runbook, paramsToEnv(withSecrets.params), withSecrets, claimed.timeoutMs);
+    } catch (err) {
+      // E.g. a stored secret deleted while the run waited: the run cannot start, and says why.
+      const reason = `not started: ${err instanceof HttpException ? JSON.stringify(err.getResponse()) : String(err)}`;
+      for (const id of claimed.nodeRunIds) {
+        await this.executions.endNodeRun(claimed.id, id, 'failed', reason);
+        this.orchestrated.delete(id);
+      }
+      return;
+    }
+    const nodeRuns = await this.executions.nodeRunsOf(claimed.id);
+    await this.orchestrate(claimed.id, nodeRuns, plan, claimed.targets);
+  }
+
+  /** Runbook versions never change once stored (their id is their content hash): kept after the first read. */
+  private async runbookVersion(hash: string): Promise<Runbook> {
+    let runbook = this.versions.get(hash);
+    if (!runbook) {
+      runbook = await this.runbooks.version(hash);
+      if (this.versions.size >= MAX_CACHED_VERSIONS) this.versions.clear();
+      this.versions.set(hash, runbook);
+    }
+    return runbook;
   }
 
   /**

@@ -25,6 +25,21 @@ import {
 export interface NewExecution {
   execution: Omit<Execution, 'createdAt' | 'startedAt' | 'finishedAt' | 'cancelRequestedAt' | 'status' | 'reason'>;
   nodes: { id: string; node: string; executor: string }[];
+  /** The validated parameters, encrypted (SecretsService.sealParams): whoever starts the run reads them. */
+  sealedParams: string;
+  /** The runbook's `concurrency` for this run: its key and limit. */
+  concurrency?: { key: string; limit: number };
+}
+
+/** A queued execution a replica has claimed: now running and driven by it. */
+export interface ClaimedExecution {
+  id: string;
+  runbookId: string;
+  runbookHash: string;
+  timeoutMs: number;
+  targets: Execution['targets'];
+  sealedParams: string;
+  nodeRunIds: string[];
 }
 
 /** A node run not ended yet, as the watchdog sees it. */
@@ -90,15 +105,15 @@ export class ExecutionsService {
     this.events.setMaxListeners(0);
   }
 
-  /** Stores a new execution, already running, with its node runs queued; returns both as stored. */
-  async create({ execution, nodes }: NewExecution): Promise<{ execution: Execution; nodeRuns: NodeRun[] }> {
+  /** Stores a new execution, queued, with its node runs; a dispatcher starts it (`claimQueued`). */
+  async create({ execution, nodes, sealedParams, concurrency }: NewExecution): Promise<{ execution: Execution; nodeRuns: NodeRun[] }> {
     const now = new Date();
     const record = this.executions.create({
       ...execution,
-      status: 'running',
+      status: 'queued',
       reason: null,
       createdAt: now,
-      startedAt: now,
+      startedAt: null,
       finishedAt: null,
       cancelRequestedAt: null,
     });
@@ -119,8 +134,9 @@ export class ExecutionsService {
     // One statement (atomic on its own): the execution and its node runs, in a single round trip.
     await this.db.query(
       `WITH e AS (
-         INSERT INTO executions (id, runbook_id, runbook_hash, status, trigger, actor, params, targets, timeout_ms, created_at, started_at, driven_by)
-         VALUES ($1, $2, $3, 'running', $4, $5, $6, $7, $8, $9, $9, $14) RETURNING id)
+         INSERT INTO executions (id, runbook_id, runbook_hash, status, trigger, actor, params, targets, timeout_ms, created_at,
+                                 sealed_params, concurrency_key, concurrency_limit)
+         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $14, $15, $16) RETURNING id)
        INSERT INTO node_runs (id, execution_id, node, executor, position, status)
        SELECT n.id, (SELECT id FROM e), n.node, n.executor, n.position, 'queued'
          FROM unnest($10::uuid[], $11::text[], $12::text[], $13::int[]) AS n(id, node, executor, position)`,
@@ -138,7 +154,9 @@ export class ExecutionsService {
         nodeRuns.map((r) => r.node),
         nodeRuns.map((r) => r.executor),
         nodeRuns.map((r) => r.position),
-        this.replica.id, // this replica orchestrates it: see DispatchService
+        sealedParams,
+        concurrency?.key ?? null,
+        concurrency?.limit ?? null,
       ],
     );
     this.metrics.executionsStarted.inc({ trigger: execution.trigger.type });
@@ -440,16 +458,140 @@ export class ExecutionsService {
    * Node runs not ended yet, each with the replica driving its execution and whether that replica still
    * heartbeats (false for one that stopped, crashed or was never recorded).
    */
+  /** Executions waiting `queued`, on all replicas: what the queue bound (429) is checked against. */
+  async queuedCount(): Promise<number> {
+    const [{ count }] = await this.db.query(`SELECT count(*)::int AS count FROM executions WHERE status = 'queued'`);
+    return count;
+  }
+
+  /** Executions of a concurrency key queued or running: what a runbook with `onLimit: refuse` is checked against. */
+  async activeWithKey(key: string): Promise<number> {
+    const [{ count }] = await this.db.query(
+      `SELECT count(*)::int AS count FROM executions WHERE concurrency_key = $1 AND status IN ('queued', 'running', 'waiting')`,
+      [key],
+    );
+    return count;
+  }
+
+  /**
+   * Starts up to `slots` queued executions, oldest first, that the limits allow: their runbook's concurrency (per
+   * key) and the per-node cap (`nodeMaxRuns` live node runs per node, 0 for none). Claims of all replicas are
+   * serialized by an advisory lock, so that two replicas never both take the last place under a limit; each claimed
+   * execution is `running`, driven by `replicaId`, and its sealed parameters leave the table.
+   */
+  async claimQueued(
+    replicaId: string,
+    slots: number,
+    nodeMaxRuns: number,
+    /** Told the node runs about to be claimed, before they are: the watchdog must know them as driven here. */
+    onClaiming: (nodeRunIds: string[]) => void = () => undefined,
+  ): Promise<ClaimedExecution[]> {
+    if (slots <= 0) return [];
+    return this.db.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(${DISPATCH_CLAIM_LOCK})`);
+      const candidates: { id: string; key: string | null; limit: number | null; nodes: string[]; nodeRunIds: string[] }[] = await tx.query(
+        `SELECT e.id, e.concurrency_key AS key, e.concurrency_limit AS limit, array_agg(r.node) AS nodes, array_agg(r.id) AS "nodeRunIds"
+           FROM executions e JOIN node_runs r ON r.execution_id = e.id
+          WHERE e.status = 'queued'
+          GROUP BY e.id ORDER BY e.created_at LIMIT $1`,
+        [slots * 4],
+      );
+      if (candidates.length === 0) return [];
+      const keys = [...new Set(candidates.map((c) => c.key).filter((k): k is string => k !== null))];
+      const busyKeys = new Map<string, number>(
+        keys.length === 0
+          ? []
+          : (
+              await tx.query(
+                `SELECT concurrency_key AS key, count(*)::int AS count FROM executions
+                  WHERE concurrency_key = ANY($1) AND status IN ('running', 'waiting') GROUP BY 1`,
+                [keys],
+              )
+            ).map((r: { key: string; count: number }) => [r.key, r.count]),
+      );
+      const busyNodes = new Map<string, number>(
+        nodeMaxRuns === 0
+          ? []
+          : (
+              await tx.query(
+                `SELECT r.node, count(*)::int AS count FROM node_runs r JOIN executions e ON e.id = r.execution_id
+                  WHERE e.status IN ('running', 'waiting') AND r.status IN ('queued', 'running', 'waiting')
+                    AND r.node = ANY($1) GROUP BY 1`,
+                [[...new Set(candidates.flatMap((c) => c.nodes))]],
+              )
+            ).map((r: { node: string; count: number }) => [r.node, r.count]),
+      );
+      const picked = pickClaimable(candidates, slots, busyKeys, busyNodes, nodeMaxRuns);
+      if (picked.length === 0) return [];
+      onClaiming(candidates.filter((c) => picked.includes(c.id)).flatMap((c) => c.nodeRunIds));
+      // UPDATE ... RETURNING comes back from TypeORM as [rows, count]: rowsOf takes the rows.
+      return rowsOf<ClaimedExecution>(
+        await tx.query(
+          `WITH p AS (SELECT id, sealed_params FROM executions WHERE id = ANY($1::uuid[]) AND status = 'queued' FOR UPDATE)
+         UPDATE executions e SET status = 'running', started_at = GREATEST(clock_timestamp(), e.created_at), driven_by = $2,
+                                 sealed_params = NULL
+           FROM p WHERE e.id = p.id
+         RETURNING e.id, e.runbook_id AS "runbookId", e.runbook_hash AS "runbookHash", e.timeout_ms AS "timeoutMs",
+                   e.targets, p.sealed_params AS "sealedParams",
+                   (SELECT array_agg(r.id ORDER BY r.position) FROM node_runs r WHERE r.execution_id = e.id) AS "nodeRunIds"`,
+          [picked, replicaId],
+        ),
+      );
+    });
+  }
+
+  /** Ends executions queued longer than `maxWaitMs` (limits held by long runs, no replica free): nothing waits forever. */
+  async expireQueued(maxWaitMs: number): Promise<void> {
+    const stale: { executionId: string; id: string }[] = await this.db.query(
+      `SELECT r.execution_id AS "executionId", r.id FROM node_runs r JOIN executions e ON e.id = r.execution_id
+        WHERE e.status = 'queued' AND e.created_at < now() - make_interval(secs => $1) AND r.status = 'queued'`,
+      [maxWaitMs / 1000],
+    );
+    const reason = `not started: waited in the queue longer than ${Math.round(maxWaitMs / 1000)} s (concurrency limit or no free capacity)`;
+    for (const run of stale) {
+      await this.endNodeRun(run.executionId, run.id, 'cancelled', reason, { status: 'queued', isDispatched: false, isDriverGone: false });
+    }
+  }
+
   liveNodeRuns(): Promise<LiveNodeRun[]> {
     return this.db.query(
       `SELECT r.id, r.execution_id AS "executionId", r.node, r.executor, r.status, r.dispatched_at AS "dispatchedAt",
               r.started_at AS "startedAt", e.timeout_ms AS "timeoutMs", e.created_at AS "createdAt",
               e.driven_by AS "drivenBy", ${isDriverAlive('$1')} AS "isDriverAlive"
          FROM node_runs r JOIN executions e ON e.id = r.execution_id
-        WHERE r.status IN ('queued', 'running', 'waiting')`,
+        -- A queued execution's node runs wait for a dispatcher, not for a driver: see expireQueued.
+        WHERE r.status IN ('queued', 'running', 'waiting') AND e.status <> 'queued'`,
       [this.replica.silenceLimitMs / 1000],
     );
   }
+}
+
+/** Serializes dispatch claims across replicas (an arbitrary constant of ours for pg_advisory_xact_lock). */
+const DISPATCH_CLAIM_LOCK = 774_201;
+
+/**
+ * Which candidates (oldest first) may start now: at most `slots`, none past its concurrency limit or pushing a node
+ * past `nodeMaxRuns`. The counts include what this pick already took.
+ */
+export function pickClaimable(
+  candidates: { id: string; key: string | null; limit: number | null; nodes: string[] }[],
+  slots: number,
+  busyKeys: Map<string, number>,
+  busyNodes: Map<string, number>,
+  nodeMaxRuns: number,
+): string[] {
+  const keys = new Map(busyKeys);
+  const nodes = new Map(busyNodes);
+  const picked: string[] = [];
+  for (const c of candidates) {
+    if (picked.length >= slots) break;
+    if (c.key !== null && c.limit !== null && (keys.get(c.key) ?? 0) >= c.limit) continue;
+    if (nodeMaxRuns > 0 && c.nodes.some((n) => (nodes.get(n) ?? 0) >= nodeMaxRuns)) continue;
+    picked.push(c.id);
+    if (c.key !== null) keys.set(c.key, (keys.get(c.key) ?? 0) + 1);
+    for (const n of c.nodes) nodes.set(n, (nodes.get(n) ?? 0) + 1);
+  }
+  return picked;
 }
 
 /**

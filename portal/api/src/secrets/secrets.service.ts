@@ -16,7 +16,7 @@ import {
 } from '@nestjs/common';
 import { InjectRepository } from '@nestjs/typeorm';
 import { In, Repository } from 'typeorm';
-import { maskText, secretNameSchema } from '@baton/shared';
+import { maskText, secretNameSchema, type ParamValue } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { loadMasterKey } from './master-key';
 import { SecretCipher } from './secret-cipher';
@@ -112,6 +112,31 @@ export class SecretsService implements OnModuleInit, OnModuleDestroy {
     if (this.values.size === 0 && this.executionValues.size === 0) return text;
     const values = [...this.values.values(), ...[...this.executionValues.values()].flat()];
     return maskText(text, isJson ? values.flatMap((v) => [v, JSON.stringify(v).slice(1, -1)]) : values);
+  }
+
+  /**
+   * The parameters of a queued execution, encrypted with the master key (bound to the execution by the AAD), so that
+   * whichever replica starts it, also after a restart, has the caller's values without them being stored in clear.
+   */
+  sealParams(executionId: string, params: Record<string, ParamValue>): string {
+    const sealed = this.cipher.seal(`execution:${executionId}`, JSON.stringify(params));
+    return JSON.stringify({
+      keyId: sealed.keyId,
+      iv: sealed.iv.toString('base64'),
+      ciphertext: sealed.ciphertext.toString('base64'),
+      authTag: sealed.authTag.toString('base64'),
+    });
+  }
+
+  openParams(executionId: string, text: string): Record<string, ParamValue> {
+    const raw = JSON.parse(text) as { keyId: string; iv: string; ciphertext: string; authTag: string };
+    const sealed = {
+      keyId: raw.keyId,
+      iv: Buffer.from(raw.iv, 'base64'),
+      ciphertext: Buffer.from(raw.ciphertext, 'base64'),
+      authTag: Buffer.from(raw.authTag, 'base64'),
+    };
+    return JSON.parse(this.cipher.open(`execution:${executionId}`, sealed)) as Record<string, ParamValue>;
   }
 
   /** Masks these values (secret parameters given by a caller, never stored) until `forgetExecution`. */

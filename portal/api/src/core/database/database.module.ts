@@ -17,7 +17,10 @@ import { Jobs1763971400000 } from './migrations/1763971400000-jobs';
 import { Pools1763971700000 } from './migrations/1763971700000-pools';
 import { Replicas1763971800000 } from './migrations/1763971800000-replicas';
 import { Fleet1763971900000 } from './migrations/1763971900000-fleet';
+import { Queue1763972000000 } from './migrations/1763972000000-queue';
 import { SshNodes1763971600000 } from './migrations/1763971600000-ssh-nodes';
+import { Notifications1763972300000 } from './migrations/1763972300000-notifications';
+import { ExecutionReruns1763972310000 } from './migrations/1763972310000-execution-reruns';
 import { RunbookRecord, RunbookVersion } from '../../runbooks/runbook.entity';
 import { NodeRecord } from '../../nodes/node.entity';
 import { SshNodeRecord } from '../../nodes/ssh-node.entity';
@@ -30,6 +33,8 @@ import { AlertRuleRecord, Hook, HookDelivery } from '../../hooks/hook.entity';
 import { JobFire, JobRecord } from '../../jobs/job.entity';
 import { PoolAction, PoolRecord } from '../../pools/pool.entity';
 import { AgentIdentity, EnrollmentToken } from '../../fleet/fleet.entity';
+import { NotificationDelivery, NotificationEventRecord, NotifierRecord } from '../../notifications/notification.entity';
+import { ExecutionRerun } from '../../executions/execution-rerun.entity';
 
 export const ENTITIES = [
   Setting,
@@ -56,6 +61,10 @@ export const ENTITIES = [
   PoolAction,
   EnrollmentToken,
   AgentIdentity,
+  NotifierRecord,
+  NotificationEventRecord,
+  NotificationDelivery,
+  ExecutionRerun,
 ];
 export const MIGRATIONS = [
   InitialSchema1763884800000,
@@ -68,6 +77,9 @@ export const MIGRATIONS = [
   Pools1763971700000,
   Replicas1763971800000,
   Fleet1763971900000,
+  Queue1763972000000,
+  Notifications1763972300000,
+  ExecutionReruns1763972310000,
 ];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
