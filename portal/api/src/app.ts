@@ -13,6 +13,8 @@ import { HttpErrorFilter } from './core/http-error.filter';
 import { useRequestChecks } from './core/request-bodies';
 import { HOOK_RECEIVER_PATHS } from './hooks/hook-receiver.controller';
 import { SecretsService } from './secrets/secrets.service';
+import { httpMetrics } from './core/http-metrics';
+import { MetricsService } from './core/metrics.service';
 
 export async function createApp(config: BatonConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
@@ -30,6 +32,7 @@ export async function createApp(config: BatonConfig): Promise<INestApplication> 
   app.disable('x-powered-by');
   if (config.trustProxy) app.set('trust proxy', parseTrustProxy(config.trustProxy));
   app.use(helmet());
+  app.use(httpMetrics(app.get(MetricsService)));
   useRequestChecks(app, { api: config.bodyLimit, hook: config.hookBodyLimit, hookPaths: HOOK_RECEIVER_PATHS });
   // Closed unless configured: the portal's own UI is same-origin and needs no CORS.
   if (config.corsOrigins.length > 0) app.enableCors({ origin: config.corsOrigins, credentials: false, maxAge: 600 });

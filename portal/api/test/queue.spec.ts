@@ -101,6 +101,13 @@ describe('the dispatch queue', () => {
     expect(Number(raw.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     expect(accepted[1].body.status).toBe('queued');
     for (const res of accepted) expect((await p.waitForEnd(res.body.id)).status).toBe('succeeded');
+
+    // The load is visible in /metrics.
+    const metrics = await (await fetch(`${p.url}/metrics`)).text();
+    expect(metrics).toMatch(/baton_executions_refused_total\{reason="queue_full"\} [1-9]/);
+    expect(metrics).toMatch(/baton_http_request_duration_seconds_count\{method="POST",route="\/api\/v1\/runbooks\/:id\/executions",status="429"\} [1-9]/);
+    expect(metrics).toMatch(/baton_execution_duration_seconds_count\{runbook="q.nap",status="succeeded"\} [1-9]/);
+    expect(metrics).toContain('baton_executions_queued ');
   });
 
   it('runs one at a time per concurrency key, and keys apart in parallel', async () => {

@@ -61,6 +61,36 @@ export class MetricsService {
     registers: [this.registry],
   });
 
+  readonly executionDuration = new Histogram({
+    name: 'baton_execution_duration_seconds',
+    help: 'From acceptance to the final state (queue time included), by runbook and status',
+    labelNames: ['runbook', 'status'],
+    buckets: [0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300, 1800, 3600],
+    registers: [this.registry],
+  });
+
+  readonly httpRequestDuration = new Histogram({
+    name: 'baton_http_request_duration_seconds',
+    help: 'HTTP requests by method, route pattern and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 10],
+    registers: [this.registry],
+  });
+
+  readonly eventIngestLag = new Histogram({
+    name: 'baton_event_ingest_lag_seconds',
+    help: 'From a node emitting an event to the portal storing it (node clocks included)',
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5, 30],
+    registers: [this.registry],
+  });
+
+  readonly watchdogActions = new Counter({
+    name: 'baton_watchdog_actions_total',
+    help: 'Node runs the watchdog ended, by the status it gave them',
+    labelNames: ['status'],
+    registers: [this.registry],
+  });
+
   constructor() {
     collectDefaultMetrics({ register: this.registry });
   }

@@ -28,6 +28,7 @@ import {
   validateParams,
 } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
+import { MetricsService } from '../core/metrics.service';
 import { ReplicaService } from '../core/replica.service';
 import { ExecutionsService, type ClaimedExecution, type LiveNodeRun, type NodeRunSighting } from '../executions/executions.service';
 import type { Execution, NodeRun, Trigger } from '../executions/execution.entity';
@@ -79,6 +80,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     private readonly secrets: SecretsService,
     private readonly replica: ReplicaService,
     private readonly queue: DispatchQueueService,
+    private readonly metrics: MetricsService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -348,6 +350,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
       if (!verdict) continue;
       const seen: NodeRunSighting = { status: run.status, isDispatched: run.dispatchedAt !== null, isDriverGone: verdict.isDriverGone };
       const ended = await this.executions.endNodeRun(run.executionId, run.id, verdict.status, verdict.reason, seen);
+      if (ended) this.metrics.watchdogActions.inc({ status: verdict.status });
       if (ended && verdict.status === 'timed_out') this.stopOnNode(run, 'runbook timeout');
     }
     for (const execution of await this.executions.list({ status: 'running', limit: 1000 })) {

@@ -7,6 +7,7 @@ import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdo
 import { AckPolicy, DeliverPolicy, jetstream, jetstreamManager, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { NodeEvent, nodeEventSchema } from '@baton/shared';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
+import { MetricsService } from '../core/metrics.service';
 import { NatsService } from '../core/nats.service';
 import { ExecutionsService, type ReportedEvent } from '../executions/executions.service';
 import { AgentTrustService } from '../fleet/agent-trust.service';
@@ -25,6 +26,7 @@ export class EventIngestService implements OnApplicationBootstrap, OnApplication
     private readonly nats: NatsService,
     private readonly executions: ExecutionsService,
     private readonly trust: AgentTrustService,
+    private readonly metrics: MetricsService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -89,6 +91,8 @@ export class EventIngestService implements OnApplicationBootstrap, OnApplication
         events.push({ event, node });
         stored.push(msg);
       }
+      const now = Date.now();
+      for (const { event } of events) this.metrics.eventIngestLag.observe(Math.max(0, now - event.at) / 1000);
       await this.executions.applyEvents(events);
       for (const msg of stored) msg.ack();
     } catch (err) {

@@ -448,16 +448,16 @@ export class ExecutionsService {
     const ended = await tx.query(
       `UPDATE executions e SET status = $2, reason = $3,
               finished_at = GREATEST($4::timestamptz, (SELECT max(r.finished_at) FROM node_runs r WHERE r.execution_id = e.id))
-        WHERE e.id = $1 AND e.status = ANY($5::text[]) RETURNING e.id`,
+        WHERE e.id = $1 AND e.status = ANY($5::text[])
+        RETURNING e.runbook_id AS "runbookId", extract(epoch FROM e.finished_at - e.created_at)::float8 AS seconds`,
       [executionId, status, reason ?? null, new Date(), executionStatesLeadingTo(status)],
     );
-    return rowsOf(ended).length > 0;
+    const [row] = rowsOf<{ runbookId: string; seconds: number }>(ended);
+    // From acceptance to the end: the time a caller waits, queue included.
+    if (row) this.metrics.executionDuration.observe({ runbook: row.runbookId, status }, row.seconds);
+    return row !== undefined;
   }
 
-  /**
-   * Node runs not ended yet, each with the replica driving its execution and whether that replica still
-   * heartbeats (false for one that stopped, crashed or was never recorded).
-   */
   /** Executions waiting `queued`, on all replicas: what the queue bound (429) is checked against. */
   async queuedCount(): Promise<number> {
     const [{ count }] = await this.db.query(`SELECT count(*)::int AS count FROM executions WHERE status = 'queued'`);
@@ -553,6 +553,10 @@ export class ExecutionsService {
     }
   }
 
+  /**
+   * Node runs not ended yet, each with the replica driving its execution and whether that replica still
+   * heartbeats (false for one that stopped, crashed or was never recorded).
+   */
   liveNodeRuns(): Promise<LiveNodeRun[]> {
     return this.db.query(
       `SELECT r.id, r.execution_id AS "executionId", r.node, r.executor, r.status, r.dispatched_at AS "dispatchedAt",
