@@ -33,7 +33,7 @@ import { SigningKeyService } from './signing-key.service';
       useFactory: (config: BatonConfig) => natsAuthority(config),
     },
   ],
-  exports: [AgentTrustService, SigningKeyService],
+  exports: [AgentTrustService, EnrollmentTokensService, SigningKeyService],
 })
 export class FleetModule {}
 

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DispatchModule } from '../dispatch/dispatch.module';
 import { ExecutionsModule } from '../executions/executions.module';
+import { FleetModule } from '../fleet/fleet.module';
 import { NodesModule } from '../nodes/nodes.module';
 import { RunbooksModule } from '../runbooks/runbooks.module';
 import { PoolAction, PoolRecord } from './pool.entity';
@@ -11,7 +12,7 @@ import { PoolsService } from './pools.service';
 import { ScalingService } from './scaling.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([PoolRecord, PoolAction]), DispatchModule, ExecutionsModule, NodesModule, RunbooksModule],
+  imports: [TypeOrmModule.forFeature([PoolRecord, PoolAction]), DispatchModule, ExecutionsModule, FleetModule, NodesModule, RunbooksModule],
   controllers: [PoolsController],
   providers: [PoolsService, ScalingService],
   exports: [PoolsService, ScalingService],

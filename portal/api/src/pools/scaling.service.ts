@@ -20,6 +20,7 @@ import {
   OnApplicationBootstrap,
   OnApplicationShutdown,
 } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
 import { InjectDataSource, InjectRepository } from '@nestjs/typeorm';
 import { randomUUID } from 'node:crypto';
 import { DataSource, EntityManager, In, Repository } from 'typeorm';
@@ -28,6 +29,7 @@ import type { AuditActor } from '../audit/audit-event';
 import { AuditService } from '../audit/audit.service';
 import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { rowsOf } from '../core/database/rows';
+import { EnrollmentTokensService } from '../fleet/enrollment-tokens.service';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { ExecutionsService } from '../executions/executions.service';
 import { RunbooksService } from '../runbooks/runbooks.service';
@@ -63,6 +65,8 @@ export class ScalingService implements OnApplicationBootstrap, OnApplicationShut
     private readonly runbooks: RunbooksService,
     private readonly executions: ExecutionsService,
     private readonly audit: AuditService,
+    private readonly enrollmentTokens: EnrollmentTokensService,
+    private readonly http: HttpAdapterHost,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -250,10 +254,10 @@ export class ScalingService implements OnApplicationBootstrap, OnApplicationShut
       const runbook = (await this.runbooks.get(provider.runbook)).content.params ?? {};
       const count = isOut ? action.to - action.from : action.nodes.length;
       const context: Record<string, ParamValue> = {
-        portal_nats_url: this.config.nats?.url ?? '',
-        portal_subject_prefix: this.config.subjectPrefix,
+        portal_url: this.portalUrl(),
         // The portal's working directory: the checkout when started with `npm start`, where the demo finds the agent.
         portal_home: process.cwd(),
+        ...(isOut && 'enroll_token' in runbook ? { enroll_token: await this.enrollmentToken(pool, action, count) } : {}),
         ...(provider.params ?? {}),
         pool: pool.id,
         count,
@@ -399,6 +403,33 @@ export class ScalingService implements OnApplicationBootstrap, OnApplicationShut
       ...columns.map((c) => set[c]),
     ]);
     return rowsOf(result).length > 0;
+  }
+
+  /**
+   * A token for the nodes one scale-out adds: auto-accepting (the pool's bounds and approvals already decided), one
+   * use per node, valid until the action's verification is over, and the pool's selector labels pinned so that the
+   * new nodes can claim no other pool's labels.
+   */
+  private async enrollmentToken(pool: Pool, action: PoolAction, count: number): Promise<string> {
+    const minutes = Math.ceil(parseDuration(pool.settleTimeout) / 60_000) + 10;
+    const { token } = await this.enrollmentTokens.create(
+      {
+        expiresIn: `${minutes}m`,
+        maxUses: count,
+        autoAccept: true,
+        labels: pool.selector.labels,
+        description: `pool ${pool.id}, action ${action.id}`,
+      },
+      `pool:${pool.id}`,
+    );
+    return token;
+  }
+
+  /** Where agents a provider starts enroll: BATON_PUBLIC_URL, or this portal's own address. */
+  private portalUrl(): string {
+    if (this.config.publicUrl) return this.config.publicUrl;
+    const address = this.http.httpAdapter?.getHttpServer()?.address() as { port?: number } | null;
+    return `http://127.0.0.1:${address?.port ?? this.config.port}`;
   }
 
   // -------------------------------------------------------------------------------------------
