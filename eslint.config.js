@@ -1,5 +1,5 @@
 // ESLint for the whole workspace: TypeScript rules, Prettier compatibility, and Nx module boundaries
-// (the agent and the UI may use only `shared`; `shared` uses nothing of ours).
+// (the agent, the UI and the CLI may use only `shared`; `shared` uses nothing of ours).
 const js = require('@eslint/js');
 const tseslint = require('typescript-eslint');
 const nx = require('@nx/eslint-plugin');
@@ -24,6 +24,7 @@ module.exports = tseslint.config(
             { sourceTag: 'scope:agent', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:web', onlyDependOnLibsWithTags: ['scope:shared'] },
             { sourceTag: 'scope:portal', onlyDependOnLibsWithTags: ['scope:shared'] },
+            { sourceTag: 'scope:cli', onlyDependOnLibsWithTags: ['scope:shared'] },
           ],
         },
       ],

@@ -35,7 +35,7 @@ module.exports = {
   },
   // portal/web: the UI's pure logic (plain .ts), its components (TestBed in jsdom: a spec opens with
   // `/** @jest-environment jsdom */`; every other suite runs on node) and its end-to-end test in headless Chromium.
-  roots: ['<rootDir>/shared', '<rootDir>/agent', '<rootDir>/portal/api', '<rootDir>/portal/web'],
+  roots: ['<rootDir>/shared', '<rootDir>/agent', '<rootDir>/cli', '<rootDir>/portal/api', '<rootDir>/portal/web'],
   testMatch: ['**/*.spec.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/'],
   testTimeout: 30000,

@@ -1,0 +1,315 @@
+/**
+ * The `baton` CLI end to end, as users run it: the bundled file (`npm run build:cli`) against a real portal process.
+ * Login with the password typed at a terminal (a pty, through `script`) or piped, an API token from the
+ * environment, `run --follow` exit codes for each outcome on the local node, Ctrl-C, `logs -f`, JSON output,
+ * errors that say what to do, and `lint` on broken trees with exact locations.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ADMIN_PASSWORD, createTestEnv, destroyTestEnv, freePort, portalEnv, PortalProcess, sleep, type TestEnv } from './harness';
+
+const ROOT = join(__dirname, '..', '..', '..');
+const BATON = join(ROOT, 'dist', 'cli', 'baton');
+
+jest.setTimeout(120_000);
+
+interface Ran {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the CLI to its end with this environment (PATH only besides) and optional stdin. */
+function baton(args: string[], env: Record<string, string>, input?: string): Promise<Ran> {
+  return new Promise((resolve) => {
+    const child = spawn(BATON, args, { env: { PATH: process.env.PATH!, ...env }, stdio: ['pipe', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d) => (stdout += d));
+    child.stderr.on('data', (d) => (stderr += d));
+    child.stdin.end(input);
+    child.on('close', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+describe('the baton CLI', () => {
+  let env: TestEnv;
+  let portalProcess: PortalProcess;
+  let url: string;
+  let home: string;
+  let token: string;
+  const asUser = () => ({ HOME: home });
+  const withToken = () => ({ HOME: mkdtempSync(join(tmpdir(), 'baton-nohome-')), BATON_URL: url, BATON_TOKEN: token });
+
+  beforeAll(async () => {
+    const build = spawnSync(process.execPath, [join(ROOT, 'cli', 'build.js')], { cwd: ROOT, encoding: 'utf8' });
+    if (build.status !== 0) throw new Error(`npm run build:cli failed:\n${build.stdout}${build.stderr}`);
+    env = await createTestEnv(join(__dirname, 'runbooks-cli'));
+    portalProcess = await new PortalProcess(portalEnv(env)).start();
+    url = portalProcess.portal.url;
+    home = mkdtempSync(join(tmpdir(), 'baton-home-'));
+    const created = await portalProcess.portal.request('POST', '/api/v1/auth/tokens', { name: 'cli-test' });
+    token = created.body.token;
+  });
+
+  afterAll(async () => {
+    await portalProcess?.stop();
+    if (env) await destroyTestEnv(env);
+    rmSync(home, { recursive: true, force: true });
+  });
+
+  describe('login', () => {
+    it('asks for the password at a terminal without echoing it, and stores a session only its owner can read', async () => {
+      // `script` gives the CLI a pseudo-terminal; what the test writes is what a person types.
+      const command = `${BATON} login --url ${url} --user admin`;
+      const child = spawn('script', ['-qec', command, '/dev/null'], {
+        env: { PATH: process.env.PATH!, HOME: home },
+        stdio: ['pipe', 'pipe', 'pipe'],
+      });
+      let screen = '';
+      child.stdout.on('data', (d) => (screen += d));
+      while (!screen.includes('password for admin')) await sleep(20);
+      child.stdin.write(`${ADMIN_PASSWORD}\r`);
+      const code = await new Promise((resolve) => child.on('close', resolve));
+
+      expect(code).toBe(0);
+      expect(screen).toContain(`logged in to ${url} as admin`);
+      expect(screen).not.toContain(ADMIN_PASSWORD);
+      const config = join(home, '.config', 'baton', 'config.json');
+      expect(statSync(config).mode & 0o777).toBe(0o600);
+      expect(JSON.parse(readFileSync(config, 'utf8'))).toMatchObject({ url, user: 'admin', refreshToken: expect.any(String) });
+      expect(await baton(['whoami'], asUser())).toMatchObject({ code: 0, stdout: `admin at ${url}\n` });
+    });
+
+    it('reads the password from stdin in scripts, and refuses a wrong one with exit code 7', async () => {
+      const otherHome = mkdtempSync(join(tmpdir(), 'baton-home-'));
+      expect(await baton(['login', '--url', url, '--user', 'admin'], { HOME: otherHome }, `${ADMIN_PASSWORD}\n`)).toMatchObject({
+        code: 0,
+      });
+      const wrong = await baton(['login', '--url', url, '--user', 'admin'], { HOME: otherHome }, 'not-the-password\n');
+      expect(wrong).toMatchObject({ code: 7, stderr: `baton: login refused: wrong user name or password for admin at ${url}\n` });
+    });
+
+    it('refreshes an expired session silently, and says to log in again when the refresh is refused', async () => {
+      const config = join(home, '.config', 'baton', 'config.json');
+      const session = JSON.parse(readFileSync(config, 'utf8'));
+      writeFileSync(config, JSON.stringify({ ...session, accessExpiresAt: Date.now() - 1000 }));
+      expect(await baton(['whoami'], asUser())).toMatchObject({ code: 0 });
+      const refreshed = JSON.parse(readFileSync(config, 'utf8'));
+      expect(refreshed.refreshToken).not.toBe(session.refreshToken);
+      expect(refreshed.accessExpiresAt).toBeGreaterThan(Date.now());
+
+      const otherHome = mkdtempSync(join(tmpdir(), 'baton-home-'));
+      mkdirSync(join(otherHome, '.config', 'baton'), { recursive: true });
+      const stale = { ...session, accessToken: 'x', accessExpiresAt: 0, refreshToken: 'used-up' };
+      writeFileSync(join(otherHome, '.config', 'baton', 'config.json'), JSON.stringify(stale));
+      const expired = await baton(['whoami'], { HOME: otherHome });
+      expect(expired).toMatchObject({ code: 7, stderr: `baton: session expired: run \`baton login --url ${url} --user admin\`\n` });
+    });
+
+    it('says what to do when there is no session and no token', async () => {
+      const res = await baton(['runbooks', 'ls'], { HOME: mkdtempSync(join(tmpdir(), 'baton-nohome-')) });
+      expect(res).toMatchObject({
+        code: 7,
+        stderr: 'baton: not logged in: run `baton login --url URL --user NAME`, or set BATON_URL and BATON_TOKEN\n',
+      });
+    });
+  });
+
+  describe('with an API token from the environment', () => {
+    it('lists runbooks and nodes as JSON for programs', async () => {
+      const runbooks = await baton(['runbooks', 'ls', '--output', 'json'], withToken());
+      expect(runbooks.code).toBe(0);
+      expect(JSON.parse(runbooks.stdout).map((r: { id: string }) => r.id)).toEqual([
+        'cli.count',
+        'cli.fail',
+        'cli.hello',
+        'cli.sleep',
+        'cli.slow',
+      ]);
+      const nodes = JSON.parse((await baton(['nodes', 'ls', '-o', 'json'], withToken())).stdout);
+      expect(nodes).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'local', status: 'online' })]));
+      expect((await baton(['whoami'], withToken())).stdout).toBe(`admin at ${url} (API token)\n`);
+    });
+
+    it('prints tables for people', async () => {
+      const res = await baton(['runbooks', 'ls'], withToken());
+      expect(res.stdout.split('\n')[0]).toMatch(/^ID\s+TITLE\s+PARAMS\s+TARGETS$/);
+      expect(res.stdout).toMatch(/cli\.hello\s+Greets\s+who\s+local/);
+      expect(res.stdout).not.toContain('\x1b['); // no colours in a pipe
+    });
+
+    it('refuses a revoked or made-up token with exit code 7', async () => {
+      const res = await baton(['runbooks', 'ls'], {
+        ...withToken(),
+        BATON_TOKEN: 'bt_0000000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA',
+      });
+      expect(res.code).toBe(7);
+      expect(res.stderr).toMatch(/^baton: the portal refused BATON_TOKEN \(401 .*\): create a new API token\n$/);
+    });
+
+    it('says when the portal cannot be reached, with exit code 8', async () => {
+      const nobody = `http://127.0.0.1:${await freePort()}`;
+      const res = await baton(['runbooks', 'ls'], { ...withToken(), BATON_URL: nobody });
+      expect(res.code).toBe(8);
+      expect(res.stderr).toContain(`cannot reach the portal at ${nobody} (ECONNREFUSED): is it running?`);
+    });
+  });
+
+  describe('run --follow', () => {
+    it('streams the log and exits 0 when the execution succeeds', async () => {
+      const res = await baton(['run', 'cli.hello', '-p', 'who=baton', '--follow'], withToken());
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe('[local/say] hello baton\n');
+      expect(res.stderr).toContain('[local/say] to stderr\n');
+      expect(res.stderr).toMatch(/execution [0-9a-f-]{36} succeeded/);
+    });
+
+    it('exits 1 when it fails, 3 when it times out', async () => {
+      const failed = await baton(['run', 'cli.fail', '--follow'], withToken());
+      expect(failed.code).toBe(1);
+      expect(failed.stdout).toContain('[local/break] about to fail');
+      expect(failed.stderr).toMatch(/execution [0-9a-f-]{36} failed/);
+      const timedOut = await baton(['run', 'cli.slow', '--wait'], withToken());
+      expect(timedOut.code).toBe(3);
+      expect(timedOut.stdout).toMatch(/status:\s+timed_out/);
+    });
+
+    it('asks on Ctrl-C whether to cancel: yes cancels the run (exit 4), no leaves it running (exit 130)', async () => {
+      const interrupt = async (answer: string) => {
+        const child = spawn(BATON, ['run', 'cli.sleep', '--follow'], {
+          env: { PATH: process.env.PATH!, ...withToken() },
+          stdio: ['pipe', 'pipe', 'pipe'],
+        });
+        let stdout = '';
+        let stderr = '';
+        child.stdout.on('data', (d) => (stdout += d));
+        child.stderr.on('data', (d) => (stderr += d));
+        while (!stdout.includes('napping')) await sleep(20);
+        child.kill('SIGINT');
+        while (!stderr.includes('cancel execution')) await sleep(20);
+        child.stdin.write(`${answer}\n`);
+        const code = await new Promise((resolve) => child.on('close', resolve));
+        const id = /started execution ([0-9a-f-]{36})/.exec(stderr)![1];
+        return { code, stderr, id };
+      };
+      const cancelled = await interrupt('y');
+      expect(cancelled.code).toBe(4);
+      expect(cancelled.stderr).toMatch(/execution [0-9a-f-]{36} cancelled/);
+
+      const detached = await interrupt('n');
+      expect(detached.code).toBe(130);
+      expect(detached.stderr).toContain(`the execution goes on: baton executions logs -f ${detached.id}`);
+      expect((await portalProcess.portal.request('GET', `/api/v1/executions/${detached.id}`)).body.status).toBe('running');
+      expect(await baton(['executions', 'cancel', detached.id], withToken())).toMatchObject({ code: 0 });
+    });
+
+    it('refuses an unknown runbook or a bad parameter with the API message and exit code 2', async () => {
+      const unknown = await baton(['run', 'cli.nope', '--follow'], withToken());
+      expect(unknown).toMatchObject({ code: 2, stderr: 'baton: runbook "cli.nope" not found (404)\n' });
+      const badParam = await baton(['run', 'cli.hello', '-p', 'who=NOT LOWER', '-p', 'what=x'], withToken());
+      expect(badParam.code).toBe(2);
+      expect(badParam.stderr).toMatch(/^baton: .*who.*\(400\)\n$/);
+      expect(badParam.stderr).toContain('what');
+      const usage = await baton(['run', 'cli.hello', '-p', 'novalue'], withToken());
+      expect(usage).toMatchObject({ code: 2, stderr: 'baton: --param must be key=value (got "novalue")\n' });
+    });
+
+    it('prints only the execution id without --follow, for scripts', async () => {
+      const res = await baton(['run', 'cli.hello'], withToken());
+      expect(res.code).toBe(0);
+      expect(res.stdout).toMatch(/^[0-9a-f-]{36}\n$/);
+      await portalProcess.portal.waitForEnd(res.stdout.trim());
+    });
+  });
+
+  describe('executions', () => {
+    it('follows a running execution with logs -f and exits with its outcome', async () => {
+      const id = await portalProcess.portal.run('cli.count', {});
+      const res = await baton(['executions', 'logs', '-f', id], withToken());
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe([1, 2, 3, 4, 5].map((i) => `[local/count] line ${i}\n`).join(''));
+      expect((await baton(['executions', 'logs', id], withToken())).stdout).toBe([1, 2, 3, 4, 5].map((i) => `line ${i}\n`).join(''));
+    });
+
+    it('shows executions as JSON that parses, and lists them', async () => {
+      const id = await portalProcess.portal.run('cli.hello', { params: { who: 'json' } });
+      await portalProcess.portal.waitForEnd(id);
+      const shown = JSON.parse((await baton(['executions', 'show', id, '-o', 'json'], withToken())).stdout);
+      expect(shown).toMatchObject({ id, status: 'succeeded', runbook: 'cli.hello', params: { who: 'json' } });
+      expect(shown.nodes[0]).toMatchObject({
+        node: 'local',
+        status: 'succeeded',
+        steps: [expect.objectContaining({ id: 'say', exitCode: 0 })],
+      });
+      const listed = JSON.parse((await baton(['executions', 'ls', '--runbook', 'cli.hello', '-o', 'json'], withToken())).stdout);
+      expect(listed.map((e: { id: string }) => e.id)).toContain(id);
+    });
+
+    it('streams JSON lines with --follow --output json, ending with the execution', async () => {
+      const res = await baton(['run', 'cli.hello', '-f', '-o', 'json'], withToken());
+      expect(res.code).toBe(0);
+      const lines = res.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(lines).toHaveLength(3);
+      expect(lines.slice(0, 2)).toEqual(
+        expect.arrayContaining([
+          { node: 'local', step: 'say', stream: 'stdout', data: 'hello world\n' },
+          { node: 'local', step: 'say', stream: 'stderr', data: 'to stderr\n' },
+        ]),
+      );
+      expect(lines[2]).toMatchObject({ status: 'succeeded', runbook: 'cli.hello', params: { who: 'world' } });
+    });
+  });
+
+  describe('lint', () => {
+    it('prints every problem of a broken tree as file:line:col: message and exits 1, without a portal', async () => {
+      const dir = mkdtempSync(join(tmpdir(), 'baton-lint-'));
+      mkdirSync(join(dir, 'ops'));
+      writeFileSync(join(dir, 'ops', 'good.yaml'), readFileSync(join(__dirname, 'runbooks-cli', 'cli.yaml'), 'utf8'));
+      writeFileSync(
+        join(dir, 'ops', 'cycle.yaml'),
+        [
+          'apiVersion: baton/v1',
+          'kind: Runbook',
+          'id: ops.cycle',
+          'title: Cycle',
+          'steps:',
+          '  - id: a',
+          '    needs: [b]',
+          '    run: echo a',
+          '  - id: b',
+          '    needs: [a]',
+          '    run: echo b',
+          '',
+        ].join('\n'),
+      );
+      writeFileSync(join(dir, 'typo.yaml'), ['apiVersion: baton/v1', 'kind: Runbok', 'id: ops.typo', ''].join('\n'));
+      const res = await baton(['lint', dir], { HOME: home });
+      expect(res.code).toBe(1);
+      const lines = res.stdout.split('\n').filter(Boolean);
+      expect(lines).toHaveLength(2);
+      expect(lines[0]).toBe(`${join(dir, 'ops', 'cycle.yaml')}:7:12: steps[0].needs: cycle in needs: a -> b -> a`);
+      expect(lines[1].startsWith(`${join(dir, 'typo.yaml')}:2:7: kind: unknown kind "Runbok"; known kinds: Runbook, `)).toBe(true);
+      expect(res.stderr).toContain('3 files, 5 resources: 2 problems');
+
+      rmSync(join(dir, 'ops', 'cycle.yaml'));
+      rmSync(join(dir, 'typo.yaml'));
+      expect(await baton(['lint', dir], { HOME: home })).toMatchObject({ code: 0, stdout: '' });
+      rmSync(dir, { recursive: true, force: true });
+    });
+  });
+
+  describe('help and completion', () => {
+    it('shows examples in --help, and prints completion scripts', async () => {
+      expect((await baton(['run', '--help'], { HOME: home })).stdout).toContain('Examples:\n  $ baton run demo.hello --follow');
+      expect((await baton(['completion', 'bash'], { HOME: home })).stdout).toContain('complete -o default -F _baton_complete baton');
+      expect((await baton(['completion', 'zsh'], { HOME: home })).stdout).toContain('compdef _baton baton');
+      expect((await baton(['completion', 'fish'], { HOME: home })).code).toBe(2);
+    });
+  });
+});
