@@ -164,14 +164,13 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     } catch (err) {
       // E.g. a stored secret deleted while the run waited: the run cannot start, and says why.
       const reason = `not started: ${err instanceof HttpException ? JSON.stringify(err.getResponse()) : String(err)}`;
-      for (const id of claimed.nodeRunIds) {
+      for (const { id } of claimed.nodeRuns) {
         await this.executions.endNodeRun(claimed.id, id, 'failed', reason);
         this.orchestrated.delete(id);
       }
       return;
     }
-    const nodeRuns = await this.executions.nodeRunsOf(claimed.id);
-    await this.orchestrate(claimed.id, nodeRuns, plan, claimed.targets);
+    await this.orchestrate(claimed.id, claimed.nodeRuns, plan, claimed.targets);
   }
 
   /** Runbook versions never change once stored (their id is their content hash): kept after the first read. */
@@ -245,7 +244,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
    * Sends the plan to the nodes in rolling batches, waiting for node runs to end before starting more. The runs are
    * in `orchestrated` already (see start); they leave it when this ends.
    */
-  private async orchestrate(executionId: string, nodeRuns: NodeRun[], plan: NodePlan, targets: Targets): Promise<void> {
+  private async orchestrate(executionId: string, nodeRuns: PlannedRun[], plan: NodePlan, targets: Targets): Promise<void> {
     const queue = [...nodeRuns];
     const concurrency = targets.concurrency ?? queue.length;
     const maxFailures = targets.maxFailures ?? Infinity;
@@ -295,7 +294,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     return undefined;
   }
 
-  private async dispatchOne(executionId: string, run: NodeRun, plan: NodePlan): Promise<void> {
+  private async dispatchOne(executionId: string, run: PlannedRun, plan: NodePlan): Promise<void> {
     const result = await this.transportFor(run.executor).dispatch({
       type: 'dispatch',
       executionId,
@@ -413,6 +412,9 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     return undefined;
   }
 }
+
+/** A node run as the orchestrator needs it. */
+type PlannedRun = Pick<NodeRun, 'id' | 'node' | 'executor'>;
 
 /** How the watchdog would end a node run, and whether that rests on the run's replica having gone silent. */
 interface DeadVerdict {

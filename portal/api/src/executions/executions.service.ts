@@ -39,7 +39,8 @@ export interface ClaimedExecution {
   timeoutMs: number;
   targets: Execution['targets'];
   sealedParams: string;
-  nodeRunIds: string[];
+  /** Its node runs in dispatch order. */
+  nodeRuns: Pick<NodeRun, 'id' | 'node' | 'executor'>[];
 }
 
 /** A node run not ended yet, as the watchdog sees it. */
@@ -533,7 +534,8 @@ export class ExecutionsService {
            FROM p WHERE e.id = p.id
          RETURNING e.id, e.runbook_id AS "runbookId", e.runbook_hash AS "runbookHash", e.timeout_ms AS "timeoutMs",
                    e.targets, p.sealed_params AS "sealedParams",
-                   (SELECT array_agg(r.id ORDER BY r.position) FROM node_runs r WHERE r.execution_id = e.id) AS "nodeRunIds"`,
+                   (SELECT json_agg(json_build_object('id', r.id, 'node', r.node, 'executor', r.executor) ORDER BY r.position)
+                      FROM node_runs r WHERE r.execution_id = e.id) AS "nodeRuns"`,
           [picked, replicaId],
         ),
       );
