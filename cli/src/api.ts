@@ -170,8 +170,8 @@ export async function apiError(response: Response, credentials: Credentials | un
   if (status === 403) return said(EXIT.auth, `not allowed (403): ${message}`);
   if (status === 429) {
     const retryAfter = response.headers.get('retry-after');
-    const when = retryAfter ? `in ${retryAfter} s` : 'later';
-    return said(EXIT.busy, `the portal is busy (429 Too Many Requests): ${message}; try again ${when}`);
+    const advice = /retry|try again/i.test(message) ? '' : `; try again ${retryAfter ? `in ${retryAfter} s` : 'later'}`;
+    return said(EXIT.busy, `the portal is busy (429 Too Many Requests): ${message}${advice}`);
   }
   if (status === 409) return said(EXIT.busy, `conflict (409): ${message}`);
   if (status >= 500) return said(EXIT.unavailable, `the portal failed (${status}): ${message}`);

@@ -47,7 +47,8 @@ describe('the baton CLI', () => {
     const build = spawnSync(process.execPath, [join(ROOT, 'cli', 'build.js')], { cwd: ROOT, encoding: 'utf8' });
     if (build.status !== 0) throw new Error(`npm run build:cli failed:\n${build.stdout}${build.stderr}`);
     env = await createTestEnv(join(__dirname, 'runbooks-cli'));
-    portalProcess = await new PortalProcess(portalEnv(env)).start();
+    // A queue of one: the third run of a runbook that runs one at a time is refused with 429.
+    portalProcess = await new PortalProcess(portalEnv(env, { BATON_QUEUE_LIMIT: '1' })).start();
     url = portalProcess.portal.url;
     home = mkdtempSync(join(tmpdir(), 'baton-home-'));
     const created = await portalProcess.portal.request('POST', '/api/v1/auth/tokens', { name: 'cli-test' });
@@ -124,8 +125,10 @@ describe('the baton CLI', () => {
       expect(runbooks.code).toBe(0);
       expect(JSON.parse(runbooks.stdout).map((r: { id: string }) => r.id)).toEqual([
         'cli.count',
+        'cli.exclusive',
         'cli.fail',
         'cli.hello',
+        'cli.single',
         'cli.sleep',
         'cli.slow',
       ]);
@@ -217,6 +220,28 @@ describe('the baton CLI', () => {
       expect(usage).toMatchObject({ code: 2, stderr: 'baton: --param must be key=value (got "novalue")\n' });
     });
 
+    it('reports a full queue (429) and a refused concurrent run (409) clearly, with exit code 6', async () => {
+      const cancel = async (id: string) => {
+        expect(await baton(['executions', 'cancel', id], withToken())).toMatchObject({ code: 0 });
+        await portalProcess.portal.waitForEnd(id);
+      };
+      const running = (await baton(['run', 'cli.single'], withToken())).stdout.trim();
+      const queued = (await baton(['run', 'cli.single'], withToken())).stdout.trim();
+      const refused = await baton(['run', 'cli.single', '--follow'], withToken());
+      expect(refused.code).toBe(6);
+      expect(refused.stderr).toMatch(
+        /^baton: the portal is busy \(429 Too Many Requests\): 1 executions are waiting to start .*retry in \d+ s\n$/,
+      );
+      await cancel(queued);
+      await cancel(running);
+
+      const exclusive = (await baton(['run', 'cli.exclusive'], withToken())).stdout.trim();
+      const conflict = await baton(['run', 'cli.exclusive'], withToken());
+      expect(conflict.code).toBe(6);
+      expect(conflict.stderr).toMatch(/^baton: conflict \(409\): .*already queued or running/);
+      await cancel(exclusive);
+    });
+
     it('prints only the execution id without --follow, for scripts', async () => {
       const res = await baton(['run', 'cli.hello'], withToken());
       expect(res.code).toBe(0);
@@ -295,7 +320,7 @@ describe('the baton CLI', () => {
       expect(lines).toHaveLength(2);
       expect(lines[0]).toBe(`${join(dir, 'ops', 'cycle.yaml')}:7:12: steps[0].needs: cycle in needs: a -> b -> a`);
       expect(lines[1].startsWith(`${join(dir, 'typo.yaml')}:2:7: kind: unknown kind "Runbok"; known kinds: Runbook, `)).toBe(true);
-      expect(res.stderr).toContain('3 files, 5 resources: 2 problems');
+      expect(res.stderr).toContain('3 files, 7 resources: 2 problems');
 
       rmSync(join(dir, 'ops', 'cycle.yaml'));
       rmSync(join(dir, 'typo.yaml'));
