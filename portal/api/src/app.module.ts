@@ -13,6 +13,7 @@ import { HooksModule } from './hooks/hooks.module';
 import { InstallModule } from './install/install.module';
 import { JobsModule } from './jobs/jobs.module';
 import { NodesModule } from './nodes/nodes.module';
+import { NotificationsModule } from './notifications/notifications.module';
 import { PoolsModule } from './pools/pools.module';
 import { RetentionModule } from './retention/retention.module';
 import { RunbooksModule } from './runbooks/runbooks.module';
@@ -50,6 +51,7 @@ export class AppModule {
         PoolsModule,
         RetentionModule,
         InstallModule,
+        NotificationsModule,
       ],
     };
   }

@@ -85,6 +85,8 @@ const matrixPool = (id: string) => ({
   scaleOut: { runbook: 'open.noop-provider' },
   scaleIn: { runbook: 'open.noop-provider' },
 });
+/** A disabled webhook notifier: declaring it needs no receiver, and it never sends. */
+const matrixNotifier = (id: string) => ({ id, type: 'webhook', url: 'https://hooks.example/matrix', enabled: false });
 const alertRule = (id: string) => ({ id, match: { alertname: 'Matrix' }, runbook: 'open.hello', cooldown: '1m', maxPerHour: 1 });
 
 describe('access control', () => {
@@ -370,6 +372,53 @@ describe('access control', () => {
           return p.request('GET', '/api/v1/hooks/matrix-deliveries/deliveries');
         },
         expect: only(EVERYONE.filter((w) => w !== 'openOperator')),
+      },
+      // Notifiers are administration: their URLs, addresses and deliveries are for admins only.
+      { route: 'GET /api/v1/notifiers', call: (p) => p.request('GET', '/api/v1/notifiers'), expect: only(['admin']) },
+      {
+        route: 'GET /api/v1/notifiers/:id',
+        call: async (p) => {
+          await admin.request('POST', '/api/v1/notifiers', matrixNotifier('matrix-read'));
+          return p.request('GET', '/api/v1/notifiers/matrix-read');
+        },
+        expect: only(['admin']),
+      },
+      {
+        route: 'POST /api/v1/notifiers',
+        call: (p, who) => p.request('POST', '/api/v1/notifiers', matrixNotifier(`matrix-${who.toLowerCase()}`)),
+        expect: only(['admin']),
+      },
+      {
+        route: 'PATCH /api/v1/notifiers/:id',
+        call: async (p) => {
+          await admin.request('POST', '/api/v1/notifiers', matrixNotifier('matrix-patch'));
+          return p.request('PATCH', '/api/v1/notifiers/matrix-patch', { enabled: false });
+        },
+        expect: only(['admin']),
+      },
+      {
+        route: 'DELETE /api/v1/notifiers/:id',
+        call: async (p, who) => {
+          await admin.request('POST', '/api/v1/notifiers', matrixNotifier(`doomed-${who.toLowerCase()}`));
+          return p.request('DELETE', `/api/v1/notifiers/doomed-${who.toLowerCase()}`);
+        },
+        expect: only(['admin']),
+      },
+      {
+        route: 'GET /api/v1/notifiers/:id/deliveries',
+        call: async (p) => {
+          await admin.request('POST', '/api/v1/notifiers', matrixNotifier('matrix-deliveries'));
+          return p.request('GET', '/api/v1/notifiers/matrix-deliveries/deliveries');
+        },
+        expect: only(['admin']),
+      },
+      {
+        route: 'POST /api/v1/notifiers/:id/test',
+        call: async (p) => {
+          await admin.request('POST', '/api/v1/notifiers', matrixNotifier('matrix-test'));
+          return p.request('POST', '/api/v1/notifiers/matrix-test/test');
+        },
+        expect: only(['admin']),
       },
       { route: 'GET /api/v1/alert-rules', call: (p) => p.request('GET', '/api/v1/alert-rules'), expect: all('ok') },
       {

@@ -50,6 +50,8 @@ export const PERMISSIONS = [
   'pools:approve',
   /** See enrollment requests and tokens; accept, reject and revoke agents; create and revoke enrollment tokens. */
   'agents:manage',
+  /** Create, change and delete notifiers; see their deliveries; send a test message. */
+  'notifiers:manage',
   /** What every signed-in user may do for themselves: read `me`, manage their own API tokens. */
   'self',
 ] as const;

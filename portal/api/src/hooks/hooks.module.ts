@@ -5,6 +5,7 @@
 import { Module } from '@nestjs/common';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DispatchModule } from '../dispatch/dispatch.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { PoolsModule } from '../pools/pools.module';
 import { RunbooksModule } from '../runbooks/runbooks.module';
 import { AlertRulesController } from './alert-rules.controller';
@@ -17,7 +18,13 @@ import { HooksService } from './hooks.service';
 import { RemediationService } from './remediation.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([Hook, HookDelivery, AlertRuleRecord]), DispatchModule, RunbooksModule, PoolsModule],
+  imports: [
+    TypeOrmModule.forFeature([Hook, HookDelivery, AlertRuleRecord]),
+    DispatchModule,
+    RunbooksModule,
+    PoolsModule,
+    NotificationsModule,
+  ],
   controllers: [HooksController, HookReceiverController, AlertRulesController],
   providers: [HooksService, AlertRulesService, RemediationService, DeliveryWorker],
 })

@@ -1,8 +1,8 @@
 /**
  * What one alert does under one rule: decides under a per-rule lock (so replicas and concurrent deliveries agree)
  * whether this is a new firing episode, a repeat, a resolution, or a remediation the circuit breaker must suppress;
- * records the decision; then starts the runbook with parameters rendered from the alert. Breaker trips are audited and
- * exported as metrics.
+ * records the decision; then starts the runbook with parameters rendered from the alert. Breaker trips are audited,
+ * exported as metrics and told to notifiers (`alert.rule.tripped`, in the transaction that opens the breaker).
  */
 import { HttpException, Injectable, Logger } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
@@ -20,6 +20,7 @@ import {
 } from '@baton/shared';
 import { AuditService } from '../audit/audit.service';
 import { MetricsService } from '../core/metrics.service';
+import { NotificationsService } from '../notifications/notifications.service';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { ScalingService } from '../pools/scaling.service';
 import { breakerWindowStart, decideFiring, decideResolved, isBreakerClosed, type EpisodeState } from './episodes';
@@ -43,6 +44,7 @@ export class RemediationService {
     private readonly dispatch: DispatchService,
     private readonly scaling: ScalingService,
     private readonly audit: AuditService,
+    private readonly notifications: NotificationsService,
     metrics: MetricsService,
   ) {
     this.tripped = new Gauge({
@@ -144,7 +146,21 @@ export class RemediationService {
         [...key, hook],
       );
       const isNewlyTripped = !state?.tripped_at;
-      if (isNewlyTripped) await tx.query(`UPDATE alert_rules SET tripped_at = now() WHERE id = $1`, [rule.id]);
+      if (isNewlyTripped) {
+        await tx.query(`UPDATE alert_rules SET tripped_at = now() WHERE id = $1`, [rule.id]);
+        await this.notifications.publishAlertRuleTripped(
+          {
+            id: rule.id,
+            runbook: rule.runbook,
+            maxPerHour: rule.maxPerHour,
+            startedInWindow,
+            hook,
+            alertname: alert.labels.alertname,
+            fingerprint: alert.fingerprint,
+          },
+          tx,
+        );
+      }
       return { kind: 'suppressed', isNewlyTripped, startedInWindow };
     }
     await tx.query(

@@ -5,6 +5,7 @@ import { DispatchModule } from '../dispatch/dispatch.module';
 import { ExecutionsModule } from '../executions/executions.module';
 import { FleetModule } from '../fleet/fleet.module';
 import { NodesModule } from '../nodes/nodes.module';
+import { NotificationsModule } from '../notifications/notifications.module';
 import { RunbooksModule } from '../runbooks/runbooks.module';
 import { PoolAction, PoolRecord } from './pool.entity';
 import { PoolsController } from './pools.controller';
@@ -12,7 +13,15 @@ import { PoolsService } from './pools.service';
 import { ScalingService } from './scaling.service';
 
 @Module({
-  imports: [TypeOrmModule.forFeature([PoolRecord, PoolAction]), DispatchModule, ExecutionsModule, FleetModule, NodesModule, RunbooksModule],
+  imports: [
+    TypeOrmModule.forFeature([PoolRecord, PoolAction]),
+    DispatchModule,
+    ExecutionsModule,
+    FleetModule,
+    NodesModule,
+    RunbooksModule,
+    NotificationsModule,
+  ],
   controllers: [PoolsController],
   providers: [PoolsService, ScalingService],
   exports: [PoolsService, ScalingService],

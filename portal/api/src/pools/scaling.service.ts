@@ -32,6 +32,7 @@ import { rowsOf } from '../core/database/rows';
 import { EnrollmentTokensService } from '../fleet/enrollment-tokens.service';
 import { DispatchService } from '../dispatch/dispatch.service';
 import { ExecutionsService } from '../executions/executions.service';
+import { NotificationsService } from '../notifications/notifications.service';
 import { RunbooksService } from '../runbooks/runbooks.service';
 import { PoolAction, PoolActionStatus, ScaleRequester, Verification } from './pool.entity';
 import { PoolsService } from './pools.service';
@@ -67,6 +68,7 @@ export class ScalingService implements OnApplicationBootstrap, OnApplicationShut
     private readonly audit: AuditService,
     private readonly enrollmentTokens: EnrollmentTokensService,
     private readonly http: HttpAdapterHost,
+    private readonly notifications: NotificationsService,
     @Inject(BATON_CONFIG) private readonly config: BatonConfig,
   ) {}
 
@@ -372,6 +374,8 @@ export class ScalingService implements OnApplicationBootstrap, OnApplicationShut
           action.to - action.from,
         ]);
       }
+      // Told to notifiers in the same transaction: once per failed action, whichever replica ends it.
+      if (moved) await this.notifications.publishPoolActionFailed(this.failureFacts(action, message), tx);
       return moved;
     });
     if (!isFailed) return;
@@ -403,6 +407,19 @@ export class ScalingService implements OnApplicationBootstrap, OnApplicationShut
       ...columns.map((c) => set[c]),
     ]);
     return rowsOf(result).length > 0;
+  }
+
+  /** What a `pool.action.failed` notification says, and what notifiers match it on. */
+  private failureFacts(action: PoolAction, message: string) {
+    return {
+      pool: action.poolId,
+      id: action.id,
+      from: action.from,
+      to: action.to,
+      message,
+      ...(action.executionId ? { executionId: action.executionId } : {}),
+      ...requesterFacts(action.requestedBy),
+    };
   }
 
   /**
@@ -466,6 +483,24 @@ export class ScalingService implements OnApplicationBootstrap, OnApplicationShut
         ...extra,
       },
     });
+  }
+}
+
+/** Who asked for a pool action, in words and as the trigger type a notifier's `match.triggers` names. */
+function requesterFacts(requester: ScaleRequester): {
+  requestedBy: string;
+  trigger: 'user' | 'token' | 'webhook' | 'schedule';
+  job?: string;
+} {
+  switch (requester.type) {
+    case 'user':
+      return requester.token
+        ? { requestedBy: `API token of ${requester.user}`, trigger: 'token' }
+        : { requestedBy: `user ${requester.user}`, trigger: 'user' };
+    case 'alert':
+      return { requestedBy: `alert rule ${requester.rule} (hook ${requester.hook})`, trigger: 'webhook' };
+    case 'job':
+      return { requestedBy: `job ${requester.job}`, trigger: 'schedule', job: requester.job };
   }
 }
 

@@ -1,5 +1,5 @@
 /**
- * Kinds stored as a whole document (alert rules, pools) keep the same columns: id, content, source_file,
+ * Kinds stored as a whole document (alert rules, pools, notifiers) keep the same columns: id, content, source_file,
  * updated_by. One load of RUNBOOKS_DIR replaces what files define; what was made through the API stays.
  */
 import type { DataSource } from 'typeorm';
@@ -13,7 +13,7 @@ export interface FileDefined {
 /** Upserts the file-defined documents (unchanged rows are left alone) and deletes file-defined rows no file has any more. */
 export async function replaceFileDefined(
   db: DataSource,
-  table: 'alert_rules' | 'pools',
+  table: 'alert_rules' | 'pools' | 'notifiers',
   loaded: FileDefined[],
 ): Promise<{ stored: string[]; removed: string[] }> {
   for (const { resource, file } of loaded) {
