@@ -184,6 +184,17 @@ describe('access control', () => {
         expect: only(['viewer', 'operator', 'editor', 'auditor', 'admin', 'openOperator']),
       },
       {
+        route: 'POST /api/v1/executions/:id/rerun',
+        call: async (p) => p.request('POST', `/api/v1/executions/${await admin.run('open.hello', {})}/rerun`, {}),
+        expect: only(['operator', 'editor', 'admin', 'openOperator']),
+      },
+      {
+        route: 'POST /api/v1/executions/:id/rerun (access.view/run: [editor])',
+        call: async (p) => p.request('POST', `/api/v1/executions/${await admin.run('ops.restricted', {})}/rerun`, {}),
+        // Who may not see the runbook does not see its executions either: 404; viewers and auditors run nothing: 403.
+        expect: { viewer: 403, operator: 404, editor: 'ok', auditor: 403, admin: 'ok', openOperator: 404 },
+      },
+      {
         route: "POST /api/v1/executions/:id/cancel (someone else's)",
         call: async (p) => p.request('POST', `/api/v1/executions/${await startOpen()}/cancel`),
         expect: only(['admin']),

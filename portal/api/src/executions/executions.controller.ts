@@ -1,11 +1,14 @@
-import { Controller, Get, NotFoundException, Param, ParseUUIDPipe, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, NotFoundException, Param, ParseUUIDPipe, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
 import type { Response } from 'express';
+import { AuditAction } from '../audit/audit-action.decorator';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { RequirePermission, seesEveryRunbook, type Principal } from '../auth/permissions';
 import { RunbooksService } from '../runbooks/runbooks.service';
 import { ListExecutionsDto } from './dto/list-executions.dto';
+import { RerunExecutionDto } from './dto/rerun-execution.dto';
 import { ExecutionsService } from './executions.service';
+import { RerunService } from './rerun.service';
 import { isTerminalExecution } from './state-machine';
 import type { Execution } from './execution.entity';
 
@@ -16,6 +19,7 @@ export class ExecutionsController {
   constructor(
     private readonly executions: ExecutionsService,
     private readonly runbooks: RunbooksService,
+    private readonly reruns: RerunService,
   ) {}
 
   /** Executions of the runbooks the caller may see, newest first. */
@@ -35,6 +39,7 @@ export class ExecutionsController {
     const steps = await this.executions.stepRunsOf(runs.map((r) => r.id));
     return {
       ...summary(execution),
+      ...(await this.reruns.linksOf(id)),
       nodes: runs.map((run) => ({
         node: run.node,
         executor: run.executor,
@@ -45,6 +50,18 @@ export class ExecutionsController {
         steps: latestAttempts(steps.filter((s) => s.nodeRunId === run.id)),
       })),
     };
+  }
+
+  /**
+   * Run again (the same runbook version, parameters and targets) or, with `onlyFailedNodes`, on the nodes that did not
+   * succeed; for whoever may run the runbook. Linked to this execution (`rerunOf`, `reruns`).
+   */
+  @RequirePermission('runbooks:run')
+  // The body may hold secret parameters given again: the new execution.started event records them redacted.
+  @AuditAction('execution.rerun', { recordBody: false })
+  @Post(':id/rerun')
+  rerun(@Param('id', ParseUUIDPipe) id: string, @Body() body: RerunExecutionDto, @CurrentUser() user: Principal) {
+    return this.reruns.rerun(id, body, user);
   }
 
   /** The log as text; with `?follow=1` a server-sent event stream that ends when the execution does. */
