@@ -9,6 +9,7 @@ import type { Request, Response } from 'express';
 import { enrollRequestSchema, type EnrollRequest } from '@baton/shared';
 import { HTTP_SENT_AT_HEADER, HTTP_SIGNATURE_HEADER } from '@baton/shared/node';
 import { AuditAction } from '../audit/audit-action.decorator';
+import type { AuditActor } from '../audit/audit-event';
 import type { Principal } from '../auth/auth.service';
 import { CurrentUser } from '../auth/current-user.decorator';
 import { RequirePermission } from '../auth/permissions';
@@ -32,10 +33,13 @@ export class AgentsController {
   @Public()
   @Post('enroll')
   async enroll(
-    @Req() req: Request & { rawBody?: Buffer },
+    @Req() req: Request & { rawBody?: Buffer; auditActor?: AuditActor },
     @Headers(HTTP_SIGNATURE_HEADER) signature: string | undefined,
     @Res({ passthrough: true }) res: Response,
   ) {
+    // The audit record names the node that asked (its claim; the signature check follows).
+    if (typeof (req.body as { name?: unknown })?.name === 'string')
+      req.auditActor = { type: 'agent', name: String(req.body.name).slice(0, 63) };
     const request = parseEnrollRequest(req.body);
     const view = await this.agents.enroll(request, req.rawBody?.toString('utf8') ?? '', signature, req.ip);
     res.status(view.status === 'accepted' ? 201 : 202);
