@@ -1,9 +1,12 @@
 /**
  * `baton lint`: checks resource files offline with the portal's own parser (`parseResources` from shared), so
  * what passes here loads in the portal, and every problem is reported as the portal would list it.
+ * Parsing YAML is most of the work; a large tree is split over worker threads, one per CPU.
  */
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { join, relative, sep } from 'node:path';
+import { parentPort, Worker, workerData } from 'node:worker_threads';
 import { parseResources, type LoadError } from '@baton/shared';
 import { CliError, EXIT } from './exit-codes';
 
@@ -16,9 +19,38 @@ export interface LintResult {
 /** Files read at once: enough to hide disk latency, few enough to stay far from the open-files limit. */
 const READ_BATCH = 64;
 
-export async function lintPaths(paths: string[]): Promise<LintResult> {
+export interface LintOptions {
+  /**
+   * The script a worker thread starts from (the CLI's own entry, which hands over to `lintWorker`); without it,
+   * or for a small tree, everything is parsed in this thread.
+   */
+  workerEntry?: string;
+  workers?: number;
+}
+
+/** A worker costs about as much to start as parsing this many files: fewer per worker is not worth one. */
+const FILES_PER_WORKER = 25;
+const MAX_WORKERS = 8;
+
+export async function lintPaths(paths: string[], options: LintOptions = {}): Promise<LintResult> {
   const files: string[] = [];
   for (const path of paths) files.push(...(await resourceFiles(path)));
+  const workers = Math.min(options.workers ?? availableParallelism(), MAX_WORKERS, Math.floor(files.length / FILES_PER_WORKER));
+  if (!options.workerEntry || workers < 2) return lintFiles(files);
+  const shares = Array.from({ length: workers }, (_, w) => files.filter((_, i) => i % workers === w));
+  const results = await Promise.all(shares.map((share) => lintInWorker(options.workerEntry!, share)));
+  const order = new Map(files.map((file, i) => [file, i]));
+  return {
+    files: files.length,
+    resources: results.reduce((sum, r) => sum + r.resources, 0),
+    errors: results
+      .flatMap((r) => r.errors)
+      .sort((a, b) => order.get(a.file)! - order.get(b.file)! || a.line - b.line || a.column - b.column),
+  };
+}
+
+/** Parses the files in this thread, in order. */
+export async function lintFiles(files: string[]): Promise<LintResult> {
   const result: LintResult = { files: files.length, resources: 0, errors: [] };
   for (let i = 0; i < files.length; i += READ_BATCH) {
     const batch = files.slice(i, i + READ_BATCH);
@@ -30,6 +62,30 @@ export async function lintPaths(paths: string[]): Promise<LintResult> {
     });
   }
   return result;
+}
+
+/** The work data a lint worker is started with; the CLI's entry recognizes it. */
+export interface LintWorkerData {
+  batonLintFiles: string[];
+}
+
+export function isLintWorkerData(data: unknown): data is LintWorkerData {
+  return typeof data === 'object' && data !== null && Array.isArray((data as LintWorkerData).batonLintFiles);
+}
+
+/** Runs in a worker thread: lints its share and posts the result back. */
+export async function lintWorker(): Promise<void> {
+  const { batonLintFiles } = workerData as LintWorkerData;
+  parentPort!.postMessage(await lintFiles(batonLintFiles));
+}
+
+function lintInWorker(entry: string, files: string[]): Promise<LintResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(entry, { workerData: { batonLintFiles: files } satisfies LintWorkerData, stdout: true });
+    worker.once('message', resolve);
+    worker.once('error', reject);
+    worker.once('exit', (code) => reject(new Error(`lint worker stopped (exit code ${code}) before answering`)));
+  });
 }
 
 /** `file:line:col: message`, the format editors and CI annotators understand. */

@@ -2,6 +2,7 @@
  * `baton`, the command-line client of the Baton portal. Reads the environment once, runs one command, and exits
  * with a code that says how it went (see exit-codes.ts); errors are one line on stderr saying what to do.
  */
+import { isMainThread, workerData } from 'node:worker_threads';
 import { CommanderError } from 'commander';
 import { Context } from './context';
 import { CliError, EXIT, type ExitCode } from './exit-codes';
@@ -44,4 +45,6 @@ function exitWhenFlushed(code: ExitCode): void {
   process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
 }
 
-void main(process.argv).then(exitWhenFlushed);
+// `baton lint` starts this same file in worker threads to parse a large tree on every CPU.
+if (isMainThread) void main(process.argv).then(exitWhenFlushed);
+else void import('./lint').then((lint) => (lint.isLintWorkerData(workerData) ? lint.lintWorker() : undefined));

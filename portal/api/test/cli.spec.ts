@@ -329,6 +329,26 @@ describe('the baton CLI', () => {
     });
   });
 
+  it('gives the same answer for a large tree split over worker threads as in one thread', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'baton-lint-many-'));
+    const good = readFileSync(join(__dirname, 'runbooks-cli', 'cli.yaml'), 'utf8');
+    for (let i = 0; i < 80; i++) {
+      const text = good.replace(/^id: cli\./gm, `id: t${i}.`);
+      writeFileSync(join(dir, `f${String(i).padStart(2, '0')}.yaml`), i % 20 === 7 ? text.replace('timeout: 1s', 'timeout: later') : text);
+    }
+    const threads = await baton(['lint', '--jobs', '3', dir], { HOME: home });
+    const single = await baton(['lint', '--jobs', '1', dir], { HOME: home });
+    expect(threads.code).toBe(1);
+    expect(threads.stdout).toBe(single.stdout);
+    expect(threads.stdout.split('\n').filter(Boolean)).toEqual(
+      ['07', '27', '47', '67'].map(
+        (i) => `${join(dir, `f${i}.yaml`)}:27:10: timeout: must be a duration such as 500ms, 30s, 15m, 2h (got "later")`,
+      ),
+    );
+    expect(threads.stderr).toContain('80 files, 556 resources: 4 problems');
+    rmSync(dir, { recursive: true, force: true });
+  });
+
   describe('help and completion', () => {
     it('shows examples in --help, and prints completion scripts', async () => {
       expect((await baton(['run', '--help'], { HOME: home })).stdout).toContain('Examples:\n  $ baton run demo.hello --follow');
