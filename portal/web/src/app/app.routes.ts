@@ -1,4 +1,4 @@
-/** Routes: each page is loaded on first visit; everything but sign-in needs a session; Pools, Audit and Admin a role. */
+/** Routes: each page is loaded on first visit; everything but sign-in needs a session; Pools, Audit, Notifiers and Admin a role. */
 import { Routes } from '@angular/router';
 import { requirePrincipal } from './core/me';
 import { canReadAudit, canReadPools, isAdmin } from './core/permissions';
@@ -62,6 +62,12 @@ export const routes: Routes = [
         title: 'Audit · Baton',
         canActivate: [requirePrincipal(canReadAudit)],
         loadComponent: () => import('./audit/audit.page').then((m) => m.AuditPage),
+      },
+      {
+        path: 'notifiers',
+        title: 'Notifiers · Baton',
+        canActivate: [requirePrincipal(isAdmin)],
+        loadComponent: () => import('./notifiers/notifiers.page').then((m) => m.NotifiersPage),
       },
       {
         path: 'admin',

@@ -22,5 +22,6 @@ export const NAV_ENTRIES: NavEntry[] = [
   { label: 'Pools', path: '/pools', isVisibleTo: canReadPools },
   { label: 'Alerts', path: '/alerts', isVisibleTo: everyone },
   { label: 'Audit', path: '/audit', isVisibleTo: canReadAudit },
+  { label: 'Notifiers', path: '/notifiers', isVisibleTo: isAdmin },
   { label: 'Admin', path: '/admin', isVisibleTo: isAdmin },
 ];

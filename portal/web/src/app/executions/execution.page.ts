@@ -1,10 +1,11 @@
 /**
  * One execution: status, trigger and actor, parameters, each node's step graph with step states (polled while it
- * runs), the live log (server-sent events), and Cancel for those allowed.
+ * runs), the live log (server-sent events), Cancel for those allowed, and Run again / Retry failed nodes once it
+ * ended (disabled with the reason for those who may not), linked to the runs it repeats and that repeat it.
  */
 import { Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
 import { KeyValuePipe } from '@angular/common';
-import { RouterLink } from '@angular/router';
+import { Router, RouterLink } from '@angular/router';
 import type { Step } from '@baton/shared';
 import { Api, ApiError, asApiError, segment } from '../core/api';
 import { ErrorNotice } from '../core/error-notice';
@@ -14,6 +15,7 @@ import { canCancel } from '../core/permissions';
 import { RunbookDetail } from '../runbooks/runbook';
 import { ExecutionDetail, NodeRunView, StepRunView, describeTrigger } from './execution';
 import { LogView } from './log/log-view';
+import { paramsToGiveAgain, rerunChoices } from './rerun';
 import { stepLevels } from './step-graph';
 
 const POLL_INTERVAL_MS = 1500;
@@ -32,10 +34,56 @@ const POLL_INTERVAL_MS = 1500;
           <a [routerLink]="['/runbooks', execution.runbook]">{{ runbookTitle() ?? execution.runbook }}</a>
           <span class="status" [class]="execution.status" role="status" style="margin-left:0.75rem">{{ execution.status }}</span>
         </h1>
-        @if (mayCancel()) {
-          <button type="button" class="danger" (click)="cancel()" [disabled]="isCancelling()">Cancel</button>
-        }
+        <div class="row">
+          @if (rerun().runAgain.isShown) {
+            <button
+              type="button"
+              (click)="runAgain(false)"
+              [disabled]="isRerunning() || rerun().runAgain.whyDisabled !== null"
+              [attr.title]="rerun().runAgain.whyDisabled"
+              aria-describedby="rerun-why"
+            >
+              Run again
+            </button>
+          }
+          @if (rerun().retryFailedNodes.isShown) {
+            <button
+              type="button"
+              class="quiet"
+              (click)="runAgain(true)"
+              [disabled]="isRerunning() || rerun().retryFailedNodes.whyDisabled !== null"
+              [attr.title]="rerun().retryFailedNodes.whyDisabled"
+              aria-describedby="rerun-why"
+            >
+              Retry failed nodes
+            </button>
+          }
+          @if (mayCancel()) {
+            <button type="button" class="danger" (click)="cancel()" [disabled]="isCancelling()">Cancel</button>
+          }
+        </div>
       </div>
+      @if (rerun().runAgain.isShown && rerun().runAgain.whyDisabled; as why) {
+        <p id="rerun-why" class="hint">{{ why }}</p>
+      }
+      @if (secretsToGive().length > 0) {
+        <form class="card" (submit)="runAgainWithSecrets($event)" aria-labelledby="secrets-again-heading">
+          <h2 id="secrets-again-heading" style="margin-top:0">Give the secret parameters again</h2>
+          <p class="hint">Secret values are never stored, so running again needs them once more.</p>
+          <div class="filters">
+            @for (name of secretsToGive(); track name) {
+              <div class="field">
+                <label [for]="'again-' + name">{{ name }}</label>
+                <input [id]="'again-' + name" [name]="name" type="password" autocomplete="off" required />
+              </div>
+            }
+          </div>
+          <div class="row">
+            <button type="submit" [disabled]="isRerunning()">{{ isRetryingFailedNodes() ? 'Retry failed nodes' : 'Run again' }}</button>
+            <button type="button" class="quiet" (click)="secretsToGive.set([])">Never mind</button>
+          </div>
+        </form>
+      }
       @if (execution.reason) {
         <p class="notice" [class.bad]="execution.status !== 'succeeded'">{{ execution.reason }}</p>
       }
@@ -59,6 +107,20 @@ const POLL_INTERVAL_MS = 1500;
             <dd>{{ formatTime(execution.finishedAt) }}</dd>
             <dt>Duration</dt>
             <dd>{{ formatDuration(execution.startedAt, execution.finishedAt) }}</dd>
+            @if (execution.rerunOf) {
+              <dt>Runs again</dt>
+              <dd>
+                <a [routerLink]="['/executions', execution.rerunOf]" class="mono">{{ execution.rerunOf.slice(0, 8) }}</a>
+              </dd>
+            }
+            @if (execution.reruns?.length) {
+              <dt>Run again as</dt>
+              <dd>
+                @for (rerunId of execution.reruns; track rerunId; let last = $last) {
+                  <a [routerLink]="['/executions', rerunId]" class="mono">{{ rerunId.slice(0, 8) }}</a>{{ last ? '' : ', ' }}
+                }
+              </dd>
+            }
           </dl>
         </section>
         <section class="card" aria-labelledby="run-params">
@@ -149,11 +211,21 @@ export class ExecutionPage {
     const execution = this.execution();
     return me !== null && execution !== null && !isTerminal(execution.status) && canCancel(me, execution);
   });
+  protected readonly rerun = computed(() => {
+    const execution = this.execution();
+    if (!execution) return { runAgain: { isShown: false, whyDisabled: null }, retryFailedNodes: { isShown: false, whyDisabled: null } };
+    return rerunChoices(this.me.principal(), execution, this.runbook());
+  });
+  protected readonly isRerunning = signal(false);
+  /** Secret parameters a refused rerun asked for, and which rerun it was. */
+  protected readonly secretsToGive = signal<string[]>([]);
+  protected readonly isRetryingFailedNodes = signal(false);
   protected readonly formatTime = formatTime;
   protected readonly formatDuration = formatDuration;
 
   private readonly api = inject(Api);
   private readonly me = inject(Me);
+  private readonly router = inject(Router);
 
   constructor() {
     void this.me.load();
@@ -193,6 +265,35 @@ export class ExecutionPage {
     } finally {
       this.isCancelling.set(false);
     }
+  }
+
+  /** Starts the rerun and opens it; a refusal asking for secret parameters opens a form for them. */
+  protected async runAgain(onlyFailedNodes: boolean, params?: Record<string, string>): Promise<void> {
+    this.isRerunning.set(true);
+    this.isRetryingFailedNodes.set(onlyFailedNodes);
+    this.error.set(null);
+    try {
+      const started = await this.api.postJson<{ id: string }>(`/executions/${segment(this.id())}/rerun`, {
+        onlyFailedNodes,
+        ...(params ? { params } : {}),
+      });
+      this.secretsToGive.set([]);
+      await this.router.navigate(['/executions', started.id]);
+    } catch (error) {
+      const apiError = asApiError(error);
+      const secrets = apiError.statusCode === 409 ? paramsToGiveAgain(apiError.details) : [];
+      if (secrets.length > 0) this.secretsToGive.set(secrets);
+      else this.error.set(apiError);
+    } finally {
+      this.isRerunning.set(false);
+    }
+  }
+
+  protected async runAgainWithSecrets(event: Event): Promise<void> {
+    event.preventDefault();
+    const data = new FormData(event.target as HTMLFormElement);
+    const params = Object.fromEntries(this.secretsToGive().map((name) => [name, String(data.get(name) ?? '')]));
+    await this.runAgain(this.isRetryingFailedNodes(), params);
   }
 
   /** Reads the execution (and its runbook once). Returns whether polling should stop. */

@@ -49,6 +49,10 @@ export interface NodeRunView {
 
 export interface ExecutionDetail extends ExecutionSummary {
   nodes: NodeRunView[];
+  /** The execution this one runs again ("Run again", "Retry failed nodes"). */
+  rerunOf?: string;
+  /** Executions that ran this one again, newest first. */
+  reruns?: string[];
 }
 
 /** The trigger in words: `user alice`, `token 3f2 (alice)`, `schedule nightly`. */
