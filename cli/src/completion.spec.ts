@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import { Context } from './context';
-import { bashCompletion } from './completion';
+import { bashCompletion, zshCompletion } from './completion';
 import { buildProgram } from './program';
 
 const { program } = buildProgram((globals) => new Context({}, globals));
@@ -35,5 +35,36 @@ describe('bash completion', () => {
     expect(complete('baton --output ')).toEqual(['table', 'json']);
     expect(complete('baton nodes ls -o j')).toEqual(['json']);
     expect(complete('baton completion ')).toEqual(expect.arrayContaining(['bash', 'zsh']));
+  });
+});
+
+/** What the zsh function offers, with compadd and _describe replaced by stubs that print their candidates. */
+function zshCandidates(words: string[]): string[] {
+  const run = `compdef() { : }
+compadd() { if [[ $1 == -a ]]; then print -rl -- \${(P)2}; else shift; print -rl -- "$@"; fi }
+_describe() { print -rl -- \${(P)4} }
+_files() { print -r -- '<files>' }
+${zshCompletion(program)}
+words=(${words.map((w) => `'${w}'`).join(' ')}); CURRENT=${words.length}; PREFIX='${words[words.length - 1]}'
+_baton`;
+  const result = spawnSync('zsh', ['-f', '-c', run], { encoding: 'utf8' });
+  if (result.status !== 0) throw new Error(result.stderr);
+  return result.stdout.split('\n').filter(Boolean);
+}
+
+const hasZsh = spawnSync('zsh', ['--version']).status === 0;
+
+(hasZsh ? describe : describe.skip)('zsh completion', () => {
+  it('is valid zsh', () => {
+    expect(spawnSync('zsh', ['-n'], { input: zshCompletion(program) }).status).toBe(0);
+  });
+
+  it('offers subcommands with their descriptions, options, option values and files', () => {
+    expect(zshCandidates(['baton', 'ex', ''])).toEqual(expect.arrayContaining(['ls:executions of the runbooks you may see, newest first']));
+    expect(zshCandidates(['baton', 'executions', 'logs', '--'])).toEqual(
+      expect.arrayContaining(['--follow', '--wait-approval', '--output']),
+    );
+    expect(zshCandidates(['baton', '--output', ''])).toEqual(['table', 'json']);
+    expect(zshCandidates(['baton', 'lint', ''])).toEqual(['<files>']);
   });
 });
