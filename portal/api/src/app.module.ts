@@ -6,6 +6,7 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { BatonConfig } from './core/config';
 import { CoreModule } from './core/core.module';
+import { ApprovalsModule } from './approvals/approvals.module';
 import { DispatchModule } from './dispatch/dispatch.module';
 import { FleetModule } from './fleet/fleet.module';
 import { ExecutionsModule } from './executions/executions.module';
@@ -45,6 +46,7 @@ export class AppModule {
         ExecutionsModule,
         FleetModule,
         DispatchModule,
+        ApprovalsModule,
         AuditModule,
         HooksModule,
         JobsModule,

@@ -254,6 +254,13 @@ describe('access control', () => {
         expect: { viewer: 403, operator: 404, editor: 'ok', auditor: 403, admin: 'ok', openOperator: 404 },
       },
       { route: 'GET /api/v1/nodes', call: (p) => p.request('GET', '/api/v1/nodes'), expect: all('ok') },
+      { route: 'GET /api/v1/approvals', call: (p) => p.request('GET', '/api/v1/approvals'), expect: all('ok') },
+      // The approval policy decides who may decide; an unknown execution is a 404 for every reader.
+      ...(['approve', 'reject'] as const).map((decision) => ({
+        route: `POST /api/v1/executions/:id/${decision}`,
+        call: (p: Portal) => p.request('POST', `/api/v1/executions/00000000-0000-4000-8000-000000000000/${decision}`, { comment: 'x' }),
+        expect: all(404),
+      })),
       { route: 'GET /api/v1/agents', call: (p) => p.request('GET', '/api/v1/agents'), expect: only(['admin']) },
       // An unknown agent: admins get past the permission check to a 404.
       ...(['accept', 'reject', 'revoke'] as const).map((decision) => ({

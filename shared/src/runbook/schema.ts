@@ -142,8 +142,32 @@ export const runbookSchema = z.strictObject({
   steps: z.array(stepSchema).min(1),
   onFailure: z.array(stepSchema).optional(),
   notify: notifyListSchema.optional(),
+  approval: z
+    .strictObject({
+      /** Distinct approvers needed. */
+      required: z.number().int().min(1).max(10).default(1),
+      /** Who may decide: roles (global or in the runbook's namespace) and/or user names; admins always may. */
+      approvers: z
+        .strictObject({ roles: z.array(z.string()).optional(), users: z.array(z.string()).optional() })
+        .default({ roles: ['admin'] }),
+      /** Only runs whose parameter `param` has one of these values need approval. */
+      when: z.strictObject({ param: identifier, in: z.array(z.union([z.string(), z.number(), z.boolean()])).min(1) }).optional(),
+      /** Not decided within this: the run ends `timed_out`. */
+      timeout: duration.default('4h'),
+      /** Whether the requester may approve their own run (four eyes: no). */
+      selfApproval: z.boolean().default(false),
+    })
+    .optional(),
 });
 export type Runbook = z.infer<typeof runbookSchema>;
+export type ApprovalPolicy = NonNullable<Runbook['approval']>;
+
+/** Whether a run with these parameters needs approval under the runbook's policy. */
+export function needsApproval(runbook: Pick<Runbook, 'approval'>, params: Record<string, unknown>): boolean {
+  const policy = runbook.approval;
+  if (!policy) return false;
+  return !policy.when || policy.when.in.some((v) => v === params[policy.when!.param]);
+}
 
 /** The concurrency key of a run: the runbook id and its `concurrency.key` with the parameters filled in. */
 export function concurrencyKeyOf(runbook: Pick<Runbook, 'id' | 'concurrency'>, params: Record<string, unknown>): string | undefined {

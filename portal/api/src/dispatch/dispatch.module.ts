@@ -16,6 +16,6 @@ import { RunController } from './run.controller';
   imports: [ExecutionsModule, NodesModule, RunbooksModule, FleetModule],
   controllers: [RunController],
   providers: [DispatchService, DispatchQueueService, LocalTransport, NatsTransport, SshTransport, EventIngestService],
-  exports: [DispatchService],
+  exports: [DispatchService, DispatchQueueService],
 })
 export class DispatchModule {}

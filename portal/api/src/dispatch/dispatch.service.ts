@@ -19,6 +19,8 @@ import {
   Runbook,
   Targets,
   concurrencyKeyOf,
+  needsApproval,
+  type ApprovalPolicy,
   parseDuration,
   paramsToEnv,
   maskText,
@@ -31,7 +33,7 @@ import { BATON_CONFIG, BatonConfig } from '../core/config';
 import { MetricsService } from '../core/metrics.service';
 import { ReplicaService } from '../core/replica.service';
 import { ExecutionsService, type ClaimedExecution, type LiveNodeRun, type NodeRunSighting } from '../executions/executions.service';
-import type { Execution, NodeRun, Trigger } from '../executions/execution.entity';
+import type { Execution, NodeRun, StoredApproval, Trigger } from '../executions/execution.entity';
 import { isTerminalNodeRun, type NodeRunStatus } from '../executions/state-machine';
 import { NodesService } from '../nodes/nodes.service';
 import { RunbooksService } from '../runbooks/runbooks.service';
@@ -131,6 +133,7 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     await this.queue.admit(concurrency && { ...concurrency, onLimit: runbook.concurrency!.onLimit });
 
     const id = randomUUID();
+    const approval = needsApproval(runbook, params.values) ? this.approvalFor(runbook.approval!, request) : undefined;
     const { execution } = await this.executions.create({
       execution: {
         id,
@@ -148,9 +151,24 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
       // What the caller gave, encrypted: whichever replica starts the run rebuilds the plan from it.
       sealedParams: this.secrets.sealParams(id, params.values),
       concurrency,
+      approval,
     });
-    this.queue.accepted();
+    // A run that needs approval waits; approving it queues it (see approvals/).
+    if (!approval) this.queue.accepted();
     return execution;
+  }
+
+  /** What a run must wait for: the runbook's policy now, who asked, and until when it may wait. */
+  private approvalFor(policy: ApprovalPolicy, request: StartRequest): StoredApproval {
+    const trigger = request.trigger;
+    const requestedBy = trigger.type === 'user' || trigger.type === 'token' ? trigger.user : request.actor;
+    return {
+      required: policy.required,
+      approvers: policy.approvers,
+      selfApproval: policy.selfApproval,
+      requestedBy,
+      timeoutAt: new Date(Date.now() + parseDuration(policy.timeout)).toISOString(),
+    };
   }
 
   /** Starts a claimed execution: its runbook version, parameters and secrets become the plan its nodes get. */

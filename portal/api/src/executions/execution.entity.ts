@@ -12,6 +12,16 @@ export type Trigger =
   | { type: 'webhook'; hook: string; rule: string; fingerprint: string }
   | { type: 'scaling'; pool: string };
 
+/** The approval an execution waits for: its runbook's policy when the run was requested, and until when. */
+export interface StoredApproval {
+  required: number;
+  approvers: { roles?: string[]; users?: string[] };
+  selfApproval: boolean;
+  /** Who asked (user name; the requester may not approve unless selfApproval). */
+  requestedBy: string;
+  timeoutAt: string;
+}
+
 @Entity('executions')
 export class Execution {
   @PrimaryColumn('uuid') id!: string;
@@ -28,6 +38,17 @@ export class Execution {
   @Column('timestamptz', { name: 'started_at', nullable: true }) startedAt!: Date | null;
   @Column('timestamptz', { name: 'finished_at', nullable: true }) finishedAt!: Date | null;
   @Column('timestamptz', { name: 'cancel_requested_at', nullable: true }) cancelRequestedAt!: Date | null;
+  /** Set when the run needed approval; it stays as a record of what was asked. */
+  @Column('jsonb', { nullable: true }) approval!: StoredApproval | null;
+}
+
+@Entity('execution_decisions')
+export class ExecutionDecision {
+  @PrimaryColumn('uuid', { name: 'execution_id' }) executionId!: string;
+  @PrimaryColumn('text') username!: string;
+  @Column('text') decision!: 'approved' | 'rejected';
+  @Column('text', { nullable: true }) comment!: string | null;
+  @Column('timestamptz') at!: Date;
 }
 
 @Entity('node_runs')

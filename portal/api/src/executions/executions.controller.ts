@@ -40,6 +40,7 @@ export class ExecutionsController {
     return {
       ...summary(execution),
       ...(await this.reruns.linksOf(id)),
+      ...(execution.approval ? { approval: await this.executions.approvalOf(id) } : {}),
       nodes: runs.map((run) => ({
         node: run.node,
         executor: run.executor,

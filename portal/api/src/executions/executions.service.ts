@@ -12,7 +12,7 @@ import { rowsOf } from '../core/database/rows';
 import { MetricsService } from '../core/metrics.service';
 import { ReplicaService } from '../core/replica.service';
 import { SecretsService } from '../secrets/secrets.service';
-import { Execution, NodeEventRow, NodeRun, StepRun } from './execution.entity';
+import { Execution, NodeEventRow, NodeRun, StepRun, type StoredApproval } from './execution.entity';
 import {
   ExecutionStatus,
   NodeRunStatus,
@@ -23,12 +23,23 @@ import {
 } from './state-machine';
 
 export interface NewExecution {
-  execution: Omit<Execution, 'createdAt' | 'startedAt' | 'finishedAt' | 'cancelRequestedAt' | 'status' | 'reason'>;
+  execution: Omit<Execution, 'createdAt' | 'startedAt' | 'finishedAt' | 'cancelRequestedAt' | 'status' | 'reason' | 'approval'>;
   nodes: { id: string; node: string; executor: string }[];
   /** The validated parameters, encrypted (SecretsService.sealParams): whoever starts the run reads them. */
   sealedParams: string;
   /** The runbook's `concurrency` for this run: its key and limit. */
   concurrency?: { key: string; limit: number };
+  /** Set when the run needs approval: it is stored `waiting` and queued once approved. */
+  approval?: StoredApproval;
+}
+
+/** The approval an execution needed, and the decisions taken on it. */
+export interface ApprovalView {
+  required: number;
+  approvers: StoredApproval['approvers'];
+  requestedBy: string;
+  timeoutAt: string;
+  decisions: { user: string; decision: 'approved' | 'rejected'; comment: string | null; at: Date }[];
 }
 
 /** A queued execution a replica has claimed: now running and driven by it. */
@@ -107,11 +118,18 @@ export class ExecutionsService {
   }
 
   /** Stores a new execution, queued, with its node runs; a dispatcher starts it (`claimQueued`). */
-  async create({ execution, nodes, sealedParams, concurrency }: NewExecution): Promise<{ execution: Execution; nodeRuns: NodeRun[] }> {
+  async create({
+    execution,
+    nodes,
+    sealedParams,
+    concurrency,
+    approval,
+  }: NewExecution): Promise<{ execution: Execution; nodeRuns: NodeRun[] }> {
     const now = new Date();
     const record = this.executions.create({
       ...execution,
-      status: 'queued',
+      status: approval ? 'waiting' : 'queued',
+      approval: approval ?? null,
       reason: null,
       createdAt: now,
       startedAt: null,
@@ -136,8 +154,8 @@ export class ExecutionsService {
     await this.db.query(
       `WITH e AS (
          INSERT INTO executions (id, runbook_id, runbook_hash, status, trigger, actor, params, targets, timeout_ms, created_at,
-                                 sealed_params, concurrency_key, concurrency_limit)
-         VALUES ($1, $2, $3, 'queued', $4, $5, $6, $7, $8, $9, $14, $15, $16) RETURNING id)
+                                 sealed_params, concurrency_key, concurrency_limit, approval)
+         VALUES ($1, $2, $3, $18, $4, $5, $6, $7, $8, $9, $14, $15, $16, $17) RETURNING id)
        INSERT INTO node_runs (id, execution_id, node, executor, position, status)
        SELECT n.id, (SELECT id FROM e), n.node, n.executor, n.position, 'queued'
          FROM unnest($10::uuid[], $11::text[], $12::text[], $13::int[]) AS n(id, node, executor, position)`,
@@ -158,6 +176,8 @@ export class ExecutionsService {
         sealedParams,
         concurrency?.key ?? null,
         concurrency?.limit ?? null,
+        approval ? JSON.stringify(approval) : null,
+        record.status,
       ],
     );
     this.metrics.executionsStarted.inc({ trigger: execution.trigger.type });
@@ -428,6 +448,25 @@ export class ExecutionsService {
     return finished;
   }
 
+  /** The approval an execution needed and the decisions taken; undefined for a run that needed none. */
+  async approvalOf(executionId: string): Promise<ApprovalView | undefined> {
+    const [run] = (await this.db.query(`SELECT approval FROM executions WHERE id = $1`, [executionId])) as {
+      approval: StoredApproval | null;
+    }[];
+    if (!run?.approval) return undefined;
+    const decisions = await this.db.query(
+      `SELECT username AS user, decision, comment, at FROM execution_decisions WHERE execution_id = $1 ORDER BY at`,
+      [executionId],
+    );
+    const { required, approvers, requestedBy, timeoutAt } = run.approval;
+    return { required, approvers, requestedBy, timeoutAt, decisions };
+  }
+
+  /** For an execution ended outside this service (an approval decided or timed out): tells the listeners. */
+  announceFinished(executionId: string, status: ExecutionStatus): void {
+    this.announce([], [{ executionId, status }]);
+  }
+
   /** Tells this process's listeners (orchestrators, live log streams) what ended, after the commit. */
   private announce(
     runs: { executionId: string; nodeRunId: string; status: NodeRunStatus }[],
@@ -565,8 +604,8 @@ export class ExecutionsService {
               r.started_at AS "startedAt", e.timeout_ms AS "timeoutMs", e.created_at AS "createdAt",
               e.driven_by AS "drivenBy", ${isDriverAlive('$1')} AS "isDriverAlive"
          FROM node_runs r JOIN executions e ON e.id = r.execution_id
-        -- A queued execution's node runs wait for a dispatcher, not for a driver: see expireQueued.
-        WHERE r.status IN ('queued', 'running', 'waiting') AND e.status <> 'queued'`,
+        -- An execution not started yet (queued, or waiting for approval) has no driver to lose: see expireQueued.
+        WHERE r.status IN ('queued', 'running', 'waiting') AND e.started_at IS NOT NULL`,
       [this.replica.silenceLimitMs / 1000],
     );
   }

@@ -2,7 +2,7 @@
  * The allowed state transitions of executions and node runs, in one table each and checked in one place.
  * Terminal states have no way out; every other state has at least one, so nothing stays running forever.
  */
-export const EXECUTION_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+export const EXECUTION_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out', 'rejected'] as const;
 export type ExecutionStatus = (typeof EXECUTION_STATUSES)[number];
 
 export const NODE_RUN_STATUSES = [
@@ -21,11 +21,13 @@ export type NodeRunStatus = (typeof NODE_RUN_STATUSES)[number];
 const EXECUTION_TRANSITIONS: Record<ExecutionStatus, readonly ExecutionStatus[]> = {
   queued: ['running', 'failed', 'cancelled'],
   running: ['waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'],
-  waiting: ['running', 'failed', 'cancelled', 'timed_out'],
+  // Waiting for approval: approved -> queued, refused -> rejected; or waiting for input mid-run -> running.
+  waiting: ['queued', 'running', 'failed', 'cancelled', 'timed_out', 'rejected'],
   succeeded: [],
   failed: [],
   cancelled: [],
   timed_out: [],
+  rejected: [],
 };
 
 const NODE_RUN_TRANSITIONS: Record<NodeRunStatus, readonly NodeRunStatus[]> = {

@@ -18,6 +18,7 @@ import { Pools1763971700000 } from './migrations/1763971700000-pools';
 import { Replicas1763971800000 } from './migrations/1763971800000-replicas';
 import { Fleet1763971900000 } from './migrations/1763971900000-fleet';
 import { Queue1763972000000 } from './migrations/1763972000000-queue';
+import { Approvals1763972400000 } from './migrations/1763972400000-approvals';
 import { SshNodes1763971600000 } from './migrations/1763971600000-ssh-nodes';
 import { Notifications1763972300000 } from './migrations/1763972300000-notifications';
 import { ExecutionReruns1763972310000 } from './migrations/1763972310000-execution-reruns';
@@ -26,7 +27,7 @@ import { NodeRecord } from '../../nodes/node.entity';
 import { SshNodeRecord } from '../../nodes/ssh-node.entity';
 import { User } from '../../auth/user.entity';
 import { ApiToken, LoginFailure, RefreshToken } from '../../auth/token.entity';
-import { Execution, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
+import { Execution, ExecutionDecision, NodeEventRow, NodeRun, StepRun } from '../../executions/execution.entity';
 import { AuditEvent } from '../../audit/audit-event.entity';
 import { Secret } from '../../secrets/secret.entity';
 import { AlertRuleRecord, Hook, HookDelivery } from '../../hooks/hook.entity';
@@ -50,6 +51,7 @@ export const ENTITIES = [
   NodeRun,
   StepRun,
   NodeEventRow,
+  ExecutionDecision,
   Secret,
   AuditEvent,
   Hook,
@@ -80,6 +82,7 @@ export const MIGRATIONS = [
   Queue1763972000000,
   Notifications1763972300000,
   ExecutionReruns1763972310000,
+  Approvals1763972400000,
 ];
 
 const EMBEDDED = Symbol('EMBEDDED_POSTGRES');
