@@ -73,6 +73,9 @@ export interface StepRunView {
 }
 
 export interface ExecutionDetail extends ExecutionSummary {
+  /** The execution this one runs again, and the ones that run this one again. */
+  rerunOf?: string;
+  reruns?: string[];
   nodes: {
     node: string;
     executor: string;

@@ -162,7 +162,7 @@ export async function apiError(response: Response, credentials: Credentials | un
   const body = await response.text();
   const message = errorMessage(body) ?? (body.trim().slice(0, 200) || response.statusText);
   const status = response.status;
-  const said = (code: ExitCode, text: string) => new CliError(text, code);
+  const said = (code: ExitCode, text: string) => new CliError(text, code, status);
   if (status === 401) {
     if (credentials?.kind === 'token') return said(EXIT.auth, `the portal refused BATON_TOKEN (401 ${message}): create a new API token`);
     return said(EXIT.auth, `session expired (401): run \`baton login\``);

@@ -53,6 +53,8 @@ export class CliError extends Error {
   constructor(
     message: string,
     readonly exitCode: ExitCode,
+    /** The API's status code, when the error is the API's answer. */
+    readonly httpStatus?: number,
   ) {
     super(message);
   }

@@ -16,6 +16,8 @@ export function executionDetailText(ctx: Context, e: ExecutionDetail): string {
         .map(([k, v]) => `${k}=${v}`)
         .join(' '),
     ],
+    ['rerun of', e.rerunOf],
+    ['rerun as', e.reruns?.join(' ')],
     ['created', when(e.createdAt)],
     ['took', elapsed(e.startedAt, e.finishedAt)],
   ]);

@@ -87,28 +87,34 @@ export function registerExecutionCommands(program: Command, ctx: Context): void 
 
   executions
     .command('rerun')
-    .description("run an execution's runbook again with its parameters and targets (-p overrides one)")
+    .description('run an execution again: the same runbook version, parameters and targets')
     .argument('<id>', 'execution id')
-    .option('-p, --param <key=value>', 'a parameter to change (repeat for more)', collect)
+    .option('--failed-nodes', 'only on the nodes that did not succeed')
+    .option('-p, --param <key=value>', 'a parameter given again, e.g. a secret (they are not stored)', collect)
     .option('-f, --follow', 'stream the live log and exit with the outcome')
     .option('-w, --wait', 'wait for the end without the log and exit with the outcome')
     .option('--wait-approval', 'keep waiting while the run waits for an approval')
-    .action(async (id: string, options: { param?: string[] } & FollowFlags) => {
+    .addHelpText(
+      'after',
+      examples([
+        ['baton executions rerun 1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed -f', 'run it again and watch'],
+        ['baton executions rerun 1b9d6bcd-bbfd-4b2d-9b5d-ab8dfbbd4bed --failed-nodes -p password=...', 'retry failed nodes'],
+      ]) + exitCodesHelp,
+    )
+    .action(async (id: string, options: { param?: string[]; failedNodes?: boolean } & FollowFlags) => {
       const client = await ctx.client();
-      const previous = await client.get<ExecutionDetail>(`/api/v1/executions/${encodeURIComponent(id)}`);
-      const params = { ...previous.params, ...parseAssignments(options.param ?? [], '--param') };
-      const { MASK } = await import('@baton/shared');
-      const hidden = Object.keys(params).filter((key) => params[key] === MASK);
-      if (hidden.length > 0) {
-        throw new CliError(
-          `the secret parameters of ${id} are not stored: give them again with -p ${hidden.map((k) => `${k}=...`).join(' -p ')}`,
-          EXIT.usage,
-        );
-      }
-      const started = await client.post<StartedExecution>(`/api/v1/runbooks/${encodeURIComponent(previous.runbook)}/executions`, {
-        params,
-        targets: previous.targets,
-      });
+      const body = {
+        ...(options.failedNodes ? { onlyFailedNodes: true } : {}),
+        ...(options.param ? { params: parseAssignments(options.param, '--param') } : {}),
+      };
+      const started = await client
+        .post<StartedExecution>(`/api/v1/executions/${encodeURIComponent(id)}/rerun`, body)
+        .catch((err: unknown) => {
+          // 409 here is not "busy": the run cannot be repeated as it was (a secret to give again, a changed runbook).
+          if (err instanceof CliError && err.httpStatus === 409)
+            throw new CliError(err.message.replace(/^conflict \(409\): /, ''), EXIT.usage);
+          throw err;
+        });
       await afterStart(ctx, client, started.id, options);
     });
 }

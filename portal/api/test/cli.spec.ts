@@ -94,10 +94,12 @@ describe('the baton CLI', () => {
     });
 
     it('refreshes an expired session silently, and says to log in again when the refresh is refused', async () => {
-      const config = join(home, '.config', 'baton', 'config.json');
+      const ownHome = mkdtempSync(join(tmpdir(), 'baton-home-'));
+      expect(await baton(['login', '--url', url, '--user', 'admin'], { HOME: ownHome }, `${ADMIN_PASSWORD}\n`)).toMatchObject({ code: 0 });
+      const config = join(ownHome, '.config', 'baton', 'config.json');
       const session = JSON.parse(readFileSync(config, 'utf8'));
       writeFileSync(config, JSON.stringify({ ...session, accessExpiresAt: Date.now() - 1000 }));
-      expect(await baton(['whoami'], asUser())).toMatchObject({ code: 0 });
+      expect(await baton(['whoami'], { HOME: ownHome })).toMatchObject({ code: 0, stdout: `admin at ${url}\n` });
       const refreshed = JSON.parse(readFileSync(config, 'utf8'));
       expect(refreshed.refreshToken).not.toBe(session.refreshToken);
       expect(refreshed.accessExpiresAt).toBeGreaterThan(Date.now());
@@ -271,6 +273,21 @@ describe('the baton CLI', () => {
       });
       const listed = JSON.parse((await baton(['executions', 'ls', '--runbook', 'cli.hello', '-o', 'json'], withToken())).stdout);
       expect(listed.map((e: { id: string }) => e.id)).toContain(id);
+    });
+
+    it('runs an execution again with its parameters, linked to it, and says why one cannot be', async () => {
+      const first = await portalProcess.portal.run('cli.hello', { params: { who: 'again' } });
+      await portalProcess.portal.waitForEnd(first);
+      const res = await baton(['executions', 'rerun', first, '--follow'], withToken());
+      expect(res.code).toBe(0);
+      expect(res.stdout).toBe('[local/say] hello again\n');
+      const second = /started execution ([0-9a-f-]{36})/.exec(res.stderr)![1];
+      const shown = JSON.parse((await baton(['executions', 'show', second, '-o', 'json'], withToken())).stdout);
+      expect(shown).toMatchObject({ rerunOf: first, params: { who: 'again' }, status: 'succeeded' });
+
+      const nothingFailed = await baton(['executions', 'rerun', first, '--failed-nodes'], withToken());
+      expect(nothingFailed.code).toBe(2);
+      expect(nothingFailed.stderr).toMatch(/^baton: .+\n$/);
     });
 
     it('streams JSON lines with --follow --output json, ending with the execution', async () => {
