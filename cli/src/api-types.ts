@@ -142,3 +142,20 @@ export interface AuditVerification {
   reason?: string;
   head?: { seq: number; hash: string };
 }
+
+/** A run's approval: the policy it waits under and the decisions so far. */
+export interface ApprovalView {
+  required: number;
+  approvers: { roles?: string[]; users?: string[] };
+  requestedBy: string;
+  timeoutAt: string;
+  decisions: { user: string; decision: 'approved' | 'rejected'; comment: string | null; at: string }[];
+}
+
+export interface PendingApproval {
+  id: string;
+  runbook: string;
+  actor: string;
+  createdAt: string;
+  approval: ApprovalView;
+}

@@ -127,7 +127,8 @@ function describeEnd(ctx: Context, execution: ExecutionDetail, status: string): 
   const took = elapsed(execution.startedAt ?? execution.createdAt, execution.finishedAt);
   if (status === 'waiting') {
     printer.note(
-      `execution ${execution.id} is ${printer.err.yellow('waiting')} for a person (approval or input); follow it later with baton executions logs -f ${execution.id}`,
+      `execution ${execution.id} is ${printer.err.yellow('waiting')} for approval: decide with baton approvals approve|reject ${execution.id}; ` +
+        `follow it with baton executions logs -f --wait-approval ${execution.id}`,
     );
     return;
   }

@@ -2,6 +2,7 @@
 import { Argument, Command, Option } from 'commander';
 import { bashCompletion, zshCompletion } from './completion';
 import { examples, type Context, type GlobalOptions } from './context';
+import { registerApprovalCommands } from './commands/approvals';
 import { registerAuditCommands } from './commands/audit';
 import { registerAuthCommands } from './commands/auth';
 import { registerExecutionCommands } from './commands/executions';
@@ -38,6 +39,7 @@ export function buildProgram(makeContext: (globals: () => GlobalOptions) => Cont
   registerRunbookCommands(program, ctx);
   registerExecutionCommands(program, ctx);
   registerFleetCommands(program, ctx);
+  registerApprovalCommands(program, ctx);
   registerAuditCommands(program, ctx);
 
   program

@@ -129,6 +129,7 @@ describe('the baton CLI', () => {
         'cli.count',
         'cli.exclusive',
         'cli.fail',
+        'cli.guarded',
         'cli.hello',
         'cli.single',
         'cli.sleep',
@@ -252,6 +253,40 @@ describe('the baton CLI', () => {
     });
   });
 
+  describe('approvals', () => {
+    it('stops following a run that waits for approval (exit 5); approving it lets it run (exit 0)', async () => {
+      const waiting = await baton(['run', 'cli.guarded', '--follow'], withToken());
+      expect(waiting.code).toBe(5);
+      const id = /started execution ([0-9a-f-]{36})/.exec(waiting.stderr)![1];
+      expect(waiting.stderr).toContain(`is waiting for approval: decide with baton approvals approve|reject ${id}`);
+      const pending = JSON.parse((await baton(['approvals', 'ls', '-o', 'json'], withToken())).stdout);
+      expect(pending).toEqual([expect.objectContaining({ id, runbook: 'cli.guarded', actor: 'admin' })]);
+
+      const following = baton(['executions', 'logs', '-f', '--wait-approval', id], withToken());
+      expect(await baton(['approvals', 'approve', id, '-m', 'looks fine'], withToken())).toMatchObject({
+        code: 0,
+        stdout: `approved ${id} (1 of 1 approvals: it starts)\n`,
+      });
+      const followed = await following;
+      expect(followed.code).toBe(0);
+      expect(followed.stdout).toBe('[local/act] approved and running\n');
+    });
+
+    it('ends a rejected run with exit code 5, and wants a reason to reject', async () => {
+      const id = (await baton(['run', 'cli.guarded'], withToken())).stdout.trim();
+      const noReason = await baton(['approvals', 'reject', id], withToken());
+      expect(noReason.code).toBe(2);
+      expect(noReason.stderr).toContain("required option '-m, --comment <text>' not specified");
+      expect(await baton(['approvals', 'reject', id, '-m', 'not today'], withToken())).toMatchObject({
+        code: 0,
+        stdout: `rejected ${id}\n`,
+      });
+      const followed = await baton(['executions', 'logs', '-f', id], withToken());
+      expect(followed.code).toBe(5);
+      expect(followed.stderr).toMatch(/rejected.*rejected by admin: not today/);
+    });
+  });
+
   describe('executions', () => {
     it('follows a running execution with logs -f and exits with its outcome', async () => {
       const id = await portalProcess.portal.run('cli.count', {});
@@ -337,7 +372,7 @@ describe('the baton CLI', () => {
       expect(lines).toHaveLength(2);
       expect(lines[0]).toBe(`${join(dir, 'ops', 'cycle.yaml')}:7:12: steps[0].needs: cycle in needs: a -> b -> a`);
       expect(lines[1].startsWith(`${join(dir, 'typo.yaml')}:2:7: kind: unknown kind "Runbok"; known kinds: Runbook, `)).toBe(true);
-      expect(res.stderr).toContain('3 files, 7 resources: 2 problems');
+      expect(res.stderr).toContain('3 files, 8 resources: 2 problems');
 
       rmSync(join(dir, 'ops', 'cycle.yaml'));
       rmSync(join(dir, 'typo.yaml'));
@@ -362,7 +397,7 @@ describe('the baton CLI', () => {
         (i) => `${join(dir, `f${i}.yaml`)}:27:10: timeout: must be a duration such as 500ms, 30s, 15m, 2h (got "later")`,
       ),
     );
-    expect(threads.stderr).toContain('80 files, 556 resources: 4 problems');
+    expect(threads.stderr).toContain('80 files, 636 resources: 4 problems');
     rmSync(dir, { recursive: true, force: true });
   });
 
