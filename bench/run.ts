@@ -12,7 +12,7 @@
  */
 import 'reflect-metadata';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { ExecutionsService } from '../portal/api/src/executions/executions.service';
 import { measureAudit } from './audit';
@@ -47,7 +47,8 @@ async function main(): Promise<void> {
   const parts = asked.length ? asked : [...PARTS];
   const results: Record<string, unknown> = existsSync(RESULTS_FILE) ? JSON.parse(readFileSync(RESULTS_FILE, 'utf8')) : {};
   results.date = new Date().toISOString();
-  results.machine = { cpus: cpus().length, node: process.version };
+  // The machine is often shared: the load average when the run began says how quiet it was.
+  results.machine = { cpus: cpus().length, node: process.version, loadAverage: loadavg().map((l) => Math.round(l * 100) / 100) };
   if (parts.includes('dispatch')) Object.assign(results, await benchDispatch());
   if (parts.includes('enroll')) Object.assign(results, await benchEnroll());
   if (parts.includes('audit')) Object.assign(results, await benchAudit());
@@ -101,6 +102,7 @@ async function benchEnroll() {
       'swarm: all credentials received (ms)': enroll.swarm.acceptedMs,
       'swarm: all registered (ms)': enroll.swarm.readyMs,
       'swarm RSS (MB), peak': `${enroll.rssMb}, ${enroll.peakRssMb}`,
+      'swarm CPU time (ms)': enroll.cpuMs,
     });
     return { enroll };
   } finally {

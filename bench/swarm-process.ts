@@ -62,9 +62,19 @@ export function startSwarm(portalUrl: string, count: number, labels: string, opt
   return { child, ready };
 }
 
-/** The swarm's resident memory now and at its peak, in MB, as Linux reports it (/proc/<pid>/status). */
-export function swarmMemory(child: ChildProcess): { rssMb: number; peakRssMb: number } {
+/**
+ * The swarm's resident memory now and at its peak (MB), and the CPU time it has used (ms), as Linux reports them
+ * (/proc/<pid>/status and stat).
+ */
+export function swarmUsage(child: ChildProcess): { rssMb: number; peakRssMb: number; cpuMs: number } {
   const status = readFileSync(`/proc/${child.pid}/status`, 'utf8');
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(status)?.[1] ?? NaN);
-  return { rssMb: Math.round(kb('VmRSS') / 1024), peakRssMb: Math.round(kb('VmHWM') / 1024) };
+  // utime and stime are the 14th and 15th fields, counted after the command name in parentheses.
+  const [utime, stime] = readFileSync(`/proc/${child.pid}/stat`, 'utf8').split(') ')[1].split(' ').slice(11, 13).map(Number);
+  const ticksPerSecond = 100; // USER_HZ, 100 on Linux
+  return {
+    rssMb: Math.round(kb('VmRSS') / 1024),
+    peakRssMb: Math.round(kb('VmHWM') / 1024),
+    cpuMs: Math.round(((utime + stime) * 1000) / ticksPerSecond),
+  };
 }
