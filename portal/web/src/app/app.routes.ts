@@ -37,6 +37,11 @@ export const routes: Routes = [
         loadComponent: () => import('./executions/execution.page').then((m) => m.ExecutionPage),
       },
       {
+        path: 'approvals',
+        title: 'Approvals · Baton',
+        loadComponent: () => import('./approvals/approvals.page').then((m) => m.ApprovalsPage),
+      },
+      {
         path: 'jobs',
         title: 'Jobs · Baton',
         loadComponent: () => import('./jobs/jobs.page').then((m) => m.JobsPage),

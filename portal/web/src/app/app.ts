@@ -1,10 +1,14 @@
-/** The shell: a top bar with the pages this person may open, the theme toggle and sign-out; the routed page below. */
-import { Component, computed, effect, inject } from '@angular/core';
+/**
+ * The shell: a top bar with the pages this person may open (Approvals with the count of runs waiting for their
+ * decision), the theme toggle and sign-out; the routed page below.
+ */
+import { Component, computed, effect, inject, untracked } from '@angular/core';
 import { Router, RouterLink, RouterLinkActive, RouterOutlet } from '@angular/router';
+import { ApprovalsInbox } from './approvals/approvals-inbox';
 import { Me } from './core/me';
 import { Session } from './core/session';
 import { Theme } from './core/theme';
-import { NAV_ENTRIES } from './nav';
+import { NAV_ENTRIES, NavEntry } from './nav';
 
 @Component({
   selector: 'baton-root',
@@ -20,8 +24,13 @@ import { NAV_ENTRIES } from './nav';
             routerLinkActive="active"
             [routerLinkActiveOptions]="{ exact: entry.isExact ?? false }"
             ariaCurrentWhenActive="page"
-            >{{ entry.label }}</a
-          >
+            >{{ entry.label }}
+            @if (badgeCount(entry); as count) {
+              <span class="badge" [attr.title]="count + ' waiting for your decision'"
+                >{{ count }}<span class="visually-hidden"> waiting for your decision</span></span
+              >
+            }
+          </a>
         }
       </nav>
       <div class="topbar-end">
@@ -52,6 +61,7 @@ export class App {
   protected readonly me = inject(Me);
   protected readonly theme = inject(Theme);
   private readonly router = inject(Router);
+  private readonly inbox = inject(ApprovalsInbox);
 
   protected readonly navEntries = computed(() => {
     const principal = this.me.principal();
@@ -63,6 +73,13 @@ export class App {
     effect(() => {
       if (this.session.token()) void this.me.load();
     });
+    effect((onCleanup) => {
+      if (this.session.isSignedIn()) onCleanup(untracked(() => this.inbox.keepFresh()));
+    });
+  }
+
+  protected badgeCount(entry: NavEntry): number {
+    return entry.badge === 'approvals' ? this.inbox.count() : 0;
   }
 
   protected signOut(): void {

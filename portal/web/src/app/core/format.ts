@@ -8,6 +8,7 @@ export const TERMINAL_STATUSES: ReadonlySet<string> = new Set([
   'unreachable',
   'lost',
   'skipped',
+  'rejected',
 ]);
 
 export function isTerminal(status: string): boolean {

@@ -1,19 +1,22 @@
 /**
  * One execution: status, trigger and actor, parameters, each node's step graph with step states (polled while it
  * runs), the live log (server-sent events), Cancel for those allowed, and Run again / Retry failed nodes once it
- * ended (disabled with the reason for those who may not), linked to the runs it repeats and that repeat it.
+ * ended (disabled with the reason for those who may not), linked to the runs it repeats and that repeat it. A run
+ * that needed approval shows the approval panel, with Approve and Reject while it waits for someone who may decide.
  */
 import { Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
 import { KeyValuePipe } from '@angular/common';
 import { Router, RouterLink } from '@angular/router';
 import type { Step } from '@baton/shared';
+import { ApprovalPanel, DecisionRight } from '../approvals/approval-panel';
+import { ApprovalsInbox } from '../approvals/approvals-inbox';
 import { Api, ApiError, asApiError, segment } from '../core/api';
 import { ErrorNotice } from '../core/error-notice';
 import { formatDuration, formatTime, isTerminal } from '../core/format';
 import { Me } from '../core/me';
 import { canCancel } from '../core/permissions';
 import { RunbookDetail } from '../runbooks/runbook';
-import { ExecutionDetail, NodeRunView, StepRunView, describeTrigger } from './execution';
+import { ExecutionDetail, NodeRunView, StepRunView, describeStatus, describeTrigger } from './execution';
 import { LogView } from './log/log-view';
 import { paramsToGiveAgain, rerunChoices } from './rerun';
 import { stepLevels } from './step-graph';
@@ -22,7 +25,7 @@ const POLL_INTERVAL_MS = 1500;
 
 @Component({
   selector: 'baton-execution-page',
-  imports: [ErrorNotice, RouterLink, LogView, KeyValuePipe],
+  imports: [ApprovalPanel, ErrorNotice, RouterLink, LogView, KeyValuePipe],
   template: `
     <p class="small">
       <a routerLink="/executions">Executions</a> / <span class="mono">{{ id() }}</span>
@@ -32,7 +35,7 @@ const POLL_INTERVAL_MS = 1500;
       <div class="page-head">
         <h1>
           <a [routerLink]="['/runbooks', execution.runbook]">{{ runbookTitle() ?? execution.runbook }}</a>
-          <span class="status" [class]="execution.status" role="status" style="margin-left:0.75rem">{{ execution.status }}</span>
+          <span class="status" [class]="execution.status" role="status" style="margin-left:0.75rem">{{ describeStatus(execution) }}</span>
         </h1>
         <div class="row">
           @if (rerun().runAgain.isShown) {
@@ -86,6 +89,16 @@ const POLL_INTERVAL_MS = 1500;
       }
       @if (execution.reason) {
         <p class="notice" [class.bad]="execution.status !== 'succeeded'">{{ execution.reason }}</p>
+      }
+      @if (execution.approval; as approval) {
+        <baton-approval-panel
+          [executionId]="execution.id"
+          [runbook]="execution.runbook"
+          [status]="execution.status"
+          [approval]="approval"
+          [mayDecide]="mayDecide()"
+          (decided)="afterDecision()"
+        />
       }
       <div class="grid-2">
         <section class="card" aria-labelledby="run-facts">
@@ -220,12 +233,23 @@ export class ExecutionPage {
   /** Secret parameters a refused rerun asked for, and which rerun it was. */
   protected readonly secretsToGive = signal<string[]>([]);
   protected readonly isRetryingFailedNodes = signal(false);
+  /** Whether the caller may decide this waiting run: whether their approvals inbox, read since the page opened, holds it. */
+  protected readonly mayDecide = computed<DecisionRight>(() => {
+    if (this.inboxReadFor() !== this.id()) return 'checking';
+    const inbox = this.inbox.items();
+    if (inbox === null) return 'unknown';
+    return inbox.some((item) => item.id === this.id()) ? 'may' : 'may-not';
+  });
   protected readonly formatTime = formatTime;
   protected readonly formatDuration = formatDuration;
+  protected readonly describeStatus = describeStatus;
 
   private readonly api = inject(Api);
   private readonly me = inject(Me);
   private readonly router = inject(Router);
+  private readonly inbox = inject(ApprovalsInbox);
+  /** The execution the inbox was last read for. */
+  private readonly inboxReadFor = signal<string | null>(null);
 
   constructor() {
     void this.me.load();
@@ -296,12 +320,19 @@ export class ExecutionPage {
     await this.runAgain(this.isRetryingFailedNodes(), params);
   }
 
+  /** A decision was sent from the approval panel: read the run and the inbox (and so the badge) again. */
+  protected async afterDecision(): Promise<void> {
+    await Promise.all([this.refresh(this.id()), this.inbox.refresh()]);
+  }
+
   /** Reads the execution (and its runbook once). Returns whether polling should stop. */
   protected async refresh(id: string): Promise<boolean> {
     try {
       const execution = await this.api.getJson<ExecutionDetail>(`/executions/${segment(id)}`);
       if (id !== this.id()) return true; // the route moved on meanwhile
+      const hasStartedWaiting = execution.status === 'waiting' && this.execution()?.status !== 'waiting';
       this.execution.set(execution);
+      if (hasStartedWaiting && execution.approval) void this.readInbox(id);
       this.error.set(null);
       if (!this.runbook()) {
         this.api.getJson<RunbookDetail>(`/runbooks/${segment(execution.runbook)}`).then(
@@ -317,6 +348,11 @@ export class ExecutionPage {
       // A 4xx (not found, not allowed, signed out) will not change by asking again; a dropped connection or 5xx may.
       return apiError.statusCode >= 400 && apiError.statusCode < 500;
     }
+  }
+
+  private async readInbox(id: string): Promise<void> {
+    await this.inbox.refresh();
+    if (id === this.id()) this.inboxReadFor.set(id);
   }
 }
 

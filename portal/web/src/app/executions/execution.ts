@@ -1,6 +1,8 @@
 /** Executions as the API returns them (`GET /executions`, `GET /executions/:id`). */
+import type { ApprovalView } from '../approvals/approval';
 
-export const EXECUTION_STATUSES = ['queued', 'running', 'waiting', 'succeeded', 'failed', 'cancelled', 'timed_out'] as const;
+/** `waiting`: for approval (or for input mid-run); `queued`: accepted, waiting for the dispatcher; `rejected`: refused by an approver. */
+export const EXECUTION_STATUSES = ['queued', 'waiting', 'running', 'succeeded', 'failed', 'cancelled', 'timed_out', 'rejected'] as const;
 
 export interface Trigger {
   type: string;
@@ -53,6 +55,14 @@ export interface ExecutionDetail extends ExecutionSummary {
   rerunOf?: string;
   /** Executions that ran this one again, newest first. */
   reruns?: string[];
+  /** For a run whose runbook asked for approval: who may decide, and the decisions taken. */
+  approval?: ApprovalView;
+}
+
+/** The status in words: `waiting for approval` says what a waiting run waits for. */
+export function describeStatus(execution: Pick<ExecutionDetail, 'status' | 'approval'>): string {
+  if (execution.status === 'waiting' && execution.approval) return 'waiting for approval';
+  return execution.status;
 }
 
 /** The trigger in words: `user alice`, `token 3f2 (alice)`, `schedule nightly`. */
