@@ -5,7 +5,7 @@ import { ComponentFixture, TestBed } from '@angular/core/testing';
 import { provideRouter, Router } from '@angular/router';
 import type { ParamSpec } from '@baton/shared';
 import { validateParams } from '@baton/shared/params';
-import { Api } from '../core/api';
+import { Api, ApiError } from '../core/api';
 import { Me } from '../core/me';
 import { Principal } from '../core/permissions';
 import { RunbookDetail } from './runbook';
@@ -41,10 +41,10 @@ function apiMessage(params: Record<string, unknown>, name: string): string {
 }
 
 /** The API as the page uses it: the runbook, its nodes and runs, and the POST that starts an execution. */
-function fakeApi() {
+function fakeApi(runbook: RunbookDetail = RUNBOOK) {
   return {
     getJson: jest.fn(async (path: string): Promise<unknown> => {
-      if (path === '/runbooks/web.restart-nginx') return RUNBOOK;
+      if (path === '/runbooks/web.restart-nginx') return runbook;
       if (path === '/nodes') return [];
       if (path.startsWith('/executions?')) return [];
       throw new Error(`unexpected GET ${path}`);
@@ -251,5 +251,67 @@ describe('runbook page: parameter form', () => {
     expect(body).toEqual({ params: { reason: 'patch day', drain_seconds: 10, dry_run: true, password: 'hunter22' } });
     const checked = validateParams(SPECS, (body as { params: unknown }).params);
     expect(checked.ok && checked.values['channel']).toBe('stable'); // the API fills in the default
+  });
+});
+
+describe('runbook page: runs that wait or are refused', () => {
+  async function fillRequired(form: RunbookForm): Promise<void> {
+    await form.type('reason (required)', 'kernel update');
+    await form.type('password (required)', 'hunter22');
+  }
+
+  it('says above Run when runs wait for approval, and by whom', async () => {
+    const approval = {
+      required: 2,
+      approvers: { roles: ['editor'], users: ['carol'] },
+      when: { param: 'channel', in: ['stable'] },
+      timeout: '4h',
+      selfApproval: false,
+    };
+    const form = await renderRunbookPage(OPERATOR, fakeApi({ ...RUNBOOK, approval }));
+
+    expect(form.descriptionOf(form.runButton)).toEqual([
+      'Runs with channel = stable wait for 2 approvals from role editor, user carol, or an admin before they start, and time out undecided after 4h.',
+    ]);
+  });
+
+  it("says beside Run that a full queue (429) did not start the run, in the portal's words", async () => {
+    const api = fakeApi();
+    const message = '12 executions are waiting to start (the queue holds 10): retry in 8 s';
+    api.postJson.mockRejectedValue(new ApiError(message, 429, { retryAfterSeconds: 8 }));
+    const form = await renderRunbookPage(OPERATOR, api);
+    const navigate = jest.spyOn(TestBed.inject(Router), 'navigate').mockResolvedValue(true);
+
+    await fillRequired(form);
+    await form.pressRun();
+    await form.fixture.whenStable();
+
+    const refusal = form.element.querySelector('#run-not-started')!;
+    expect(refusal.getAttribute('role')).toBe('alert');
+    expect(refusal.textContent!.replace(/\s+/g, ' ').trim()).toBe(`Not started: the queue is full. ${message}`);
+    expect(form.descriptionOf(form.runButton)).toContain(refusal.textContent!.trim());
+    expect(form.element.textContent).not.toContain('retryAfterSeconds');
+    expect(navigate).not.toHaveBeenCalled();
+    expect(form.runButton.disabled).toBe(false); // pressing again later is how one retries
+  });
+
+  it("says beside Run that the runbook's concurrency limit refused the run (409)", async () => {
+    const api = fakeApi();
+    const message = 'web.restart-nginx: 1 run(s) already queued or running, the runbook allows 1 (concurrency.onLimit: refuse)';
+    api.postJson.mockRejectedValueOnce(new ApiError(message, 409));
+    const form = await renderRunbookPage(OPERATOR, api);
+    jest.spyOn(TestBed.inject(Router), 'navigate').mockResolvedValue(true);
+
+    await fillRequired(form);
+    await form.pressRun();
+    await form.fixture.whenStable();
+
+    expect(form.element.querySelector('#run-not-started')!.textContent!.replace(/\s+/g, ' ').trim()).toBe(
+      `Not started: too many runs of this runbook at once. ${message}`,
+    );
+
+    await form.pressRun(); // the other run ended: this time the portal takes it
+    await form.fixture.whenStable();
+    expect(form.element.querySelector('#run-not-started')).toBeNull();
   });
 });

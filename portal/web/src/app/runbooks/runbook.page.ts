@@ -1,10 +1,13 @@
 /**
  * One runbook: its description, a parameter form generated from its specs (checked with the API's own rules as
- * the person types), the nodes it will run on, Run (`POST /runbooks/:id/executions`) and its recent runs.
+ * the person types), the nodes it will run on, Run (`POST /runbooks/:id/executions`) and its recent runs. Whether runs
+ * wait for approval is said above Run; a run the portal refuses to take (a full queue, 429; the runbook's concurrency
+ * limit with onLimit: refuse, 409) is said beside Run, in the API's words.
  */
 import { Component, computed, effect, inject, input, signal, untracked } from '@angular/core';
 import { Router, RouterLink } from '@angular/router';
 import type { ParamSpec } from '@baton/shared';
+import { describePolicy } from '../approvals/approval';
 import { Api, ApiError, asApiError, segment } from '../core/api';
 import { ErrorNotice } from '../core/error-notice';
 import { formatTime } from '../core/format';
@@ -88,20 +91,22 @@ import { RunbookDetail } from './runbook';
           } @empty {
             <p class="muted">This runbook takes no parameters.</p>
           }
+          @if (approvalPolicy(); as policy) {
+            <p class="hint" id="approval-policy">{{ policy }}</p>
+          }
           <div class="row">
-            <button
-              type="submit"
-              [disabled]="isStarting() || runRefusal() !== null"
-              [attr.aria-describedby]="runRefusal() ? 'run-refusal' : null"
-            >
-              Run
-            </button>
+            <button type="submit" [disabled]="isStarting() || runRefusal() !== null" [attr.aria-describedby]="runDescribedBy()">Run</button>
             @if (runRefusal(); as reason) {
               <span id="run-refusal" class="hint">{{ reason }}</span>
             } @else if (hasTriedToSend() && errorCount() > 0) {
               <span class="field-error" role="alert">Fix {{ errorCount() }} field{{ errorCount() === 1 ? '' : 's' }} first.</span>
             }
           </div>
+          @if (startRefusal(); as refusal) {
+            <p class="notice bad" role="alert" id="run-not-started">
+              <strong>{{ refusal.title }}</strong> {{ refusal.message }}
+            </p>
+          }
         </form>
         <div>
           <section class="card" aria-labelledby="targets-heading">
@@ -160,6 +165,16 @@ export class RunbookPage {
   protected readonly hasTriedToSend = signal(false);
   protected readonly isStarting = signal(false);
   protected readonly error = signal<ApiError | null>(null);
+  /** The portal would not take the run now (429 queue full, 409 concurrency limit): said beside Run. */
+  protected readonly startRefusal = signal<{ title: string; message: string } | null>(null);
+  protected readonly approvalPolicy = computed(() => {
+    const policy = this.runbook()?.approval;
+    return policy ? describePolicy(policy) : null;
+  });
+  protected readonly runDescribedBy = computed(() => {
+    const ids = [this.runRefusal() && 'run-refusal', this.approvalPolicy() && 'approval-policy', this.startRefusal() && 'run-not-started'];
+    return ids.filter((id) => id).join(' ') || null;
+  });
   protected readonly targetsText = computed(() => describeTargets(this.runbook()?.targets));
   protected readonly targetNodes = computed(() => {
     const nodes = this.nodes();
@@ -238,12 +253,16 @@ export class RunbookPage {
     if (this.errorCount() > 0 || this.runRefusal()) return;
     this.isStarting.set(true);
     this.error.set(null);
+    this.startRefusal.set(null);
     try {
       const params = paramsToSend(this.fields(), this.values());
       const execution = await this.api.postJson<{ id: string; status: string }>(`/runbooks/${segment(this.id())}/executions`, { params });
       await this.router.navigate(['/executions', execution.id]);
     } catch (error) {
-      this.error.set(asApiError(error));
+      const apiError = asApiError(error);
+      const refusal = describeStartRefusal(apiError);
+      if (refusal) this.startRefusal.set(refusal);
+      else this.error.set(apiError);
     } finally {
       this.isStarting.set(false);
     }
@@ -252,6 +271,7 @@ export class RunbookPage {
   private async load(id: string): Promise<void> {
     this.runbook.set(null);
     this.error.set(null);
+    this.startRefusal.set(null);
     this.hasTriedToSend.set(false);
     this.touched.set(new Set());
     try {
@@ -272,4 +292,11 @@ export class RunbookPage {
       () => this.recentRuns.set([]),
     );
   }
+}
+
+/** A refusal that says "not now" rather than "wrong": the queue is full (429), or the runbook allows no more runs at once (409). */
+function describeStartRefusal(error: ApiError): { title: string; message: string } | null {
+  if (error.statusCode === 429) return { title: 'Not started: the queue is full.', message: error.message };
+  if (error.statusCode === 409) return { title: 'Not started: too many runs of this runbook at once.', message: error.message };
+  return null;
 }

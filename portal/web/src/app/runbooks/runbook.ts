@@ -1,5 +1,5 @@
 /** What the UI reads of a runbook; the parameter specs, steps and targets come from the shared schema. */
-import type { ParamSpec, Step, Targets } from '@baton/shared';
+import type { ApprovalPolicy, ParamSpec, Step, Targets } from '@baton/shared';
 
 export interface RunbookSummary {
   id: string;
@@ -23,6 +23,8 @@ export interface RunbookDetail {
   timeout?: string;
   steps: Step[];
   onFailure?: Step[];
+  /** Runs (or runs with certain parameters) wait for approval before they start. */
+  approval?: ApprovalPolicy;
   version: string;
   sourceFile?: string;
   updatedAt?: string;
