@@ -30,6 +30,8 @@ async function main(): Promise<void> {
   const size = `${(lint.bytes / 1024 / 1024).toFixed(1)} MB`;
   process.stdout.write(`lint, ${RUNBOOKS} runbooks (${RUNBOOKS / 10} files, ${size}): ${describe(lint.wallMs)}   (goal <= 1000 ms)\n`);
   process.stdout.write(`  CPU time (user + system):             ${describe(lint.cpuMs)}\n`);
+  const oneThread = await measureLint(1);
+  process.stdout.write(`  on one thread (--jobs 1):             ${describe(oneThread.wallMs)}; CPU ${describe(oneThread.cpuMs)}\n`);
   const startup = await measureStartup([BATON, 'runbooks', 'ls']);
   const floor = await measureStartup([process.execPath, '-e', 'fetch(process.env.BATON_URL + "/api/v1/runbooks")']);
   const sources = await measureStartup([process.execPath, join(ROOT, 'cli', 'bin', 'baton.js'), 'runbooks', 'ls']);
@@ -43,7 +45,7 @@ async function main(): Promise<void> {
  * every hundredth file: the size and shape of a real tree. Each run is timed as a whole process, and its CPU time
  * is read too (the wall time on a loaded machine says more about the load than about lint).
  */
-async function measureLint(): Promise<{ wallMs: number[]; cpuMs: number[]; bytes: number }> {
+async function measureLint(jobs?: number): Promise<{ wallMs: number[]; cpuMs: number[]; bytes: number }> {
   const dir = mkdtempSync(join(tmpdir(), 'baton-bench-lint-'));
   const library = libraryRunbooks();
   const perFile = 10;
@@ -64,7 +66,9 @@ async function measureLint(): Promise<{ wallMs: number[]; cpuMs: number[]; bytes
     const cpuMs: number[] = [];
     for (let run = 0; run < Math.min(RUNS, 7); run++) {
       const startedAt = process.hrtime.bigint();
-      const result = spawnSync('/usr/bin/time', ['-f', '%U %S', BATON, 'lint', dir], { encoding: 'utf8' });
+      const result = spawnSync('/usr/bin/time', ['-f', '%U %S', BATON, 'lint', ...(jobs ? ['--jobs', String(jobs)] : []), dir], {
+        encoding: 'utf8',
+      });
       wallMs.push(Number(process.hrtime.bigint() - startedAt) / 1e6);
       if (result.status !== 1 || !result.stderr.includes(`${RUNBOOKS / perFile} files`))
         throw new Error(`unexpected lint result: ${result.stderr}`);

@@ -47,4 +47,4 @@ function exitWhenFlushed(code: ExitCode): void {
 
 // `baton lint` starts this same file in worker threads to parse a large tree on every CPU.
 if (isMainThread) void main(process.argv).then(exitWhenFlushed);
-else void import('./lint').then((lint) => (lint.isLintWorkerData(workerData) ? lint.lintWorker() : undefined));
+else void import('./parser').then((parser) => (parser.isLintWorkerData(workerData) ? parser.lintWorker() : undefined));

@@ -58,7 +58,7 @@ export function registerAuditCommands(program: Command, ctx: Context): void {
 
 /** An ISO 8601 time as given, or a duration ago (`24h`) as an ISO time. */
 async function instant(text: string, flag: string): Promise<string> {
-  const { isDuration, parseDuration } = await import('@baton/shared');
+  const { isDuration, parseDuration } = await import('../parser');
   if (isDuration(text)) return new Date(Date.now() - parseDuration(text)).toISOString();
   if (!Number.isNaN(Date.parse(text)) && /^\d{4}-\d{2}-\d{2}/.test(text)) return new Date(text).toISOString();
   throw new CliError(`${flag} must be an ISO 8601 time (2026-01-31T08:00:00Z) or a duration such as 24h or 7d (got "${text}")`, EXIT.usage);

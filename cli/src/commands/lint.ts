@@ -8,7 +8,7 @@ export function registerLintCommand(program: Command, ctx: Context): void {
     .command('lint')
     .description("check resource files offline with the portal's parser; prints file:line:col: message, exit 1 on any")
     .argument('[paths...]', 'files or directories (default: RUNBOOKS_DIR or ./runbooks)')
-    .option('-j, --jobs <n>', 'threads parsing a large tree (default: one per CPU)')
+    .option('-j, --jobs <n>', 'threads parsing a large tree (default: one per CPU from 4 CPUs on, else 1)')
     .addHelpText(
       'after',
       examples([
@@ -24,7 +24,7 @@ export function registerLintCommand(program: Command, ctx: Context): void {
         throw new CliError(`--jobs must be a whole number of at least 1 (got "${options.jobs}")`, EXIT.usage);
       }
       // Loaded only here: the parser and its schemas are most of the CLI's code, and other commands do not need them.
-      const { formatLoadError, lintPaths } = await import('../lint');
+      const { formatLoadError, lintPaths } = await import('../parser');
       const result = await lintPaths(paths.length > 0 ? paths : [ctx.env.RUNBOOKS_DIR ?? 'runbooks'], {
         workerEntry: process.argv[1],
         workers,

@@ -384,20 +384,21 @@ describe('the baton CLI', () => {
   it('gives the same answer for a large tree split over worker threads as in one thread', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'baton-lint-many-'));
     const good = readFileSync(join(__dirname, 'runbooks-cli', 'cli.yaml'), 'utf8');
-    for (let i = 0; i < 80; i++) {
+    // 160 files: enough for three workers (a worker takes at least 50 files).
+    for (let i = 0; i < 160; i++) {
       const text = good.replace(/^id: cli\./gm, `id: t${i}.`);
-      writeFileSync(join(dir, `f${String(i).padStart(2, '0')}.yaml`), i % 20 === 7 ? text.replace('timeout: 1s', 'timeout: later') : text);
+      writeFileSync(join(dir, `f${String(i).padStart(3, '0')}.yaml`), i % 20 === 7 ? text.replace('timeout: 1s', 'timeout: later') : text);
     }
     const threads = await baton(['lint', '--jobs', '3', dir], { HOME: home });
     const single = await baton(['lint', '--jobs', '1', dir], { HOME: home });
     expect(threads.code).toBe(1);
     expect(threads.stdout).toBe(single.stdout);
     expect(threads.stdout.split('\n').filter(Boolean)).toEqual(
-      ['07', '27', '47', '67'].map(
+      ['007', '027', '047', '067', '087', '107', '127', '147'].map(
         (i) => `${join(dir, `f${i}.yaml`)}:27:10: timeout: must be a duration such as 500ms, 30s, 15m, 2h (got "later")`,
       ),
     );
-    expect(threads.stderr).toContain('80 files, 636 resources: 4 problems');
+    expect(threads.stderr).toContain('160 files, 1272 resources: 8 problems');
     rmSync(dir, { recursive: true, force: true });
   });
 
