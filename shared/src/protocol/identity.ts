@@ -17,7 +17,7 @@ import {
   verify,
   type KeyObject,
 } from 'node:crypto';
-import { createUser, fromPublic, fromSeed, Prefix } from '@nats-io/nkeys';
+import { fromPublic, Prefix } from '@nats-io/nkeys';
 import { Codec } from '@nats-io/nkeys/lib/codec';
 import type { Sealed } from './messages';
 
@@ -39,11 +39,11 @@ const X25519_PKCS8 = Buffer.from('302e020100300506032b656e04220420', 'hex');
 const X25519_SPKI = Buffer.from('302a300506032b656e032100', 'hex');
 
 export function generateAgentKeys(): AgentKeys {
-  const user = createUser();
+  const identity = generateKeyPairSync('ed25519');
   const box = generateKeyPairSync('x25519');
   return {
-    seed: new TextDecoder().decode(user.getSeed()),
-    publicKey: user.getPublicKey(),
+    seed: new TextDecoder().decode(Codec.encodeSeed(Prefix.User, rawOf(identity.privateKey, 'pkcs8'))),
+    publicKey: encodeUserPublicKey(rawOf(identity.publicKey, 'spki')),
     boxPrivateKey: rawOf(box.privateKey, 'pkcs8').toString('base64'),
     boxPublicKey: rawOf(box.publicKey, 'spki').toString('base64'),
   };
@@ -65,9 +65,15 @@ export function isBoxPublicKey(text: string): boolean {
   return /^[A-Za-z0-9+/]{43}=$/.test(text) && Buffer.from(text, 'base64').length === 32;
 }
 
-/** The public key that belongs to a seed; throws on a malformed seed. */
+/** The public key that belongs to a seed (of any NKey kind); throws on a malformed seed. */
 export function publicKeyOfSeed(seed: string): string {
-  return fromSeed(new TextEncoder().encode(seed)).getPublicKey();
+  const { prefix, buf } = Codec.decodeSeed(new TextEncoder().encode(seed));
+  const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, buf]), format: 'der', type: 'pkcs8' });
+  return new TextDecoder().decode(Codec.encode(prefix, rawOf(createPublicKey(privateKey), 'spki')));
+}
+
+function encodeUserPublicKey(raw: Buffer): string {
+  return new TextDecoder().decode(Codec.encode(Prefix.User, raw));
 }
 
 /** What an admin compares with what the agent printed: OpenSSH style, SHA-256 of the raw public key. */
@@ -82,9 +88,9 @@ export class IdentitySigner {
   readonly publicKey: string;
 
   constructor(seed: string) {
-    const raw = Codec.decodeSeed(new TextEncoder().encode(seed)).buf;
-    this.key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, raw]), format: 'der', type: 'pkcs8' });
-    this.publicKey = publicKeyOfSeed(seed);
+    const { prefix, buf } = Codec.decodeSeed(new TextEncoder().encode(seed));
+    this.key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, buf]), format: 'der', type: 'pkcs8' });
+    this.publicKey = new TextDecoder().decode(Codec.encode(prefix, rawOf(createPublicKey(this.key), 'spki')));
   }
 
   /** Base64 Ed25519 signature of the bytes. */
@@ -161,6 +167,24 @@ export function openSealed(boxPrivateKey: string, sealed: Sealed): string {
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
   decipher.setAuthTag(data.subarray(data.length - 16));
   return Buffer.concat([decipher.update(data.subarray(0, data.length - 16)), decipher.final()]).toString('utf8');
+}
+
+const boxKeys = new Map<string, { privateKey: KeyObject; ownPublic: Buffer }>();
+
+/** An agent opens every order with the same key: parse it once. */
+function boxKeysOf(boxPrivateKey: string): { privateKey: KeyObject; ownPublic: Buffer } {
+  let keys = boxKeys.get(boxPrivateKey);
+  if (!keys) {
+    const privateKey = createPrivateKey({
+      key: Buffer.concat([X25519_PKCS8, Buffer.from(boxPrivateKey, 'base64')]),
+      format: 'der',
+      type: 'pkcs8',
+    });
+    keys = { privateKey, ownPublic: rawOf(createPublicKey(privateKey), 'spki') };
+    if (boxKeys.size >= MAX_CACHED_KEYS) boxKeys.clear();
+    boxKeys.set(boxPrivateKey, keys);
+  }
+  return keys;
 }
 
 function sealKey(shared: Buffer, epk: Buffer, recipient: Buffer): Buffer {

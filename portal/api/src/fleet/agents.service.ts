@@ -104,13 +104,24 @@ export class AgentsService implements OnApplicationBootstrap {
     const byKey = await this.identities.findOneBy({ publicKey: request.publicKey });
     if (byKey) throw new ConflictException(`this key is already enrolled as node "${byKey.name}"`);
 
-    return this.db
-      .transaction(async (tx) => this.admit(tx.getRepository(EnrollmentToken), tx.getRepository(AgentIdentity), request, source))
+    const identity = await this.db
+      .transaction(async (tx) => this.admit(tx.getRepository(EnrollmentToken), tx.getRepository(AgentIdentity), request))
       .catch((err) => {
         if ((err as { code?: string }).code === '23505')
           throw new ConflictException(`node name "${request.name}" or this key was just enrolled by another request`);
         throw err;
       });
+    // After the commit: the audit log takes a connection of its own, which must not wait inside the transaction.
+    if (identity.status === 'accepted') {
+      await this.audit.record({
+        actor: { type: 'system', name: identity.decidedBy! },
+        action: 'agent.accepted',
+        target: `agent:${identity.name}`,
+        details: { fingerprint: identity.fingerprint, labels: identity.labels, automatic: true },
+        source,
+      });
+    }
+    return toView(identity);
   }
 
   /** Takes a use of the token (or applies BATON_AUTO_ACCEPT) and stores the new identity, pending or accepted. */
@@ -118,8 +129,7 @@ export class AgentsService implements OnApplicationBootstrap {
     tokens: Repository<EnrollmentToken>,
     identities: Repository<AgentIdentity>,
     request: EnrollRequest,
-    source?: string,
-  ): Promise<AgentView> {
+  ): Promise<AgentIdentity> {
     const token = request.token ? await this.tokens.use(request.token, tokens) : undefined;
     if (!token && !this.config.fleet.isAutoAcceptOn) {
       throw new UnauthorizedException('enrollment token required: ask an admin for one (POST /api/v1/enrollment-tokens)');
@@ -148,16 +158,7 @@ export class AgentsService implements OnApplicationBootstrap {
         credentialsIssuedAt: null,
       }),
     );
-    if (isAccepted) {
-      await this.audit.record({
-        actor: { type: 'system', name: decidedBy! },
-        action: 'agent.accepted',
-        target: `agent:${identity.name}`,
-        details: { fingerprint: identity.fingerprint, labels: identity.labels, automatic: true },
-        source,
-      });
-    }
-    return toView(identity);
+    return identity;
   }
 
   /**
