@@ -164,6 +164,37 @@ describe('the baton CLI', () => {
     });
   });
 
+  describe('audit, jobs and pools', () => {
+    it('verifies the audit chain and exports the log as CSV or JSON lines', async () => {
+      const verified = await baton(['audit', 'verify'], withToken());
+      expect(verified.code).toBe(0);
+      expect(verified.stdout).toMatch(/^intact: \d+ events checked; last seq \d+, hash [0-9a-f]{64}\n$/);
+      const csv = await baton(['audit', 'export', '--format', 'csv', '--since', '1h'], withToken());
+      expect(csv.code).toBe(0);
+      expect(csv.stdout.split('\r\n')[0]).toBe('seq,at,actor_type,actor,action,target,details,source,prev_hash,hash');
+      const jsonl = await baton(['audit', 'export', '--action', 'token.*'], withToken());
+      const events = jsonl.stdout
+        .trim()
+        .split('\n')
+        .map((line) => JSON.parse(line));
+      expect(events).toEqual([expect.objectContaining({ action: 'token.create', actor: 'admin' })]);
+      const badSince = await baton(['audit', 'export', '--since', 'yesterday'], withToken());
+      expect(badSince.code).toBe(2);
+      expect(badSince.stderr).toContain('--since must be an ISO 8601 time');
+    });
+
+    it('lists jobs and pools (none here), and refuses an unknown pool with exit code 2', async () => {
+      expect(await baton(['jobs', 'ls', '-o', 'json'], withToken())).toMatchObject({ code: 0, stdout: '[]\n' });
+      expect(await baton(['pools', 'ls'], withToken())).toMatchObject({ code: 0, stdout: 'no pools\n' });
+      const scale = await baton(['pools', 'scale', 'web.nope', '--by', '2', '--reason', 'test'], withToken());
+      expect(scale.code).toBe(2);
+      expect(scale.stderr).toContain('web.nope');
+      expect((await baton(['pools', 'scale', 'web.nope', '--reason', 'test'], withToken())).stderr).toBe(
+        'baton: give exactly one of --to or --by\n',
+      );
+    });
+  });
+
   describe('run --follow', () => {
     it('streams the log and exits 0 when the execution succeeds', async () => {
       const res = await baton(['run', 'cli.hello', '-p', 'who=baton', '--follow'], withToken());
