@@ -19,6 +19,7 @@ import { AgentState } from './state';
 
 const USAGE = `usage: baton-agent --portal URL [--enroll-token TOKEN] [--name NAME] [--labels k=v,...] [--state-dir DIR] [--nats URL]`;
 const ACCEPTANCE_POLL_MS = 2000;
+const STOP_GRACE_MS = 2000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -78,7 +79,9 @@ async function main(): Promise<void> {
     onCredentials: (renewed) => state.saveCredentials(renewed),
     onRefused: (reason) => {
       process.stderr.write(`baton agent: ${reason}\n`);
-      void agent.stop().finally(() => process.exit(1));
+      // A revoked agent's connection may never drain (the server cut it off): give stopping a moment, then go.
+      const grace = new Promise((r) => setTimeout(r, STOP_GRACE_MS).unref());
+      void Promise.race([agent.stop(), grace]).finally(() => process.exit(1));
     },
     natsUrl: values.nats ?? env.NATS_URL,
     portalKey: values['portal-key'] ?? env.BATON_PORTAL_KEY,
