@@ -20,6 +20,7 @@ import { measureEnroll } from './enroll';
 import { measureJobs } from './jobs';
 import { whyNotSucceeded } from './outcome';
 import { measureSsh } from './ssh';
+import { measureRate } from './throughput';
 import { startSwarm, swarmNames, type Swarm } from './swarm-process';
 import { createTestEnv, destroyTestEnv, startPortal, type Portal } from '../portal/api/test/harness';
 
@@ -37,7 +38,7 @@ const SWARM_PORTAL_ENV = {
   BATON_DISPATCH_TIMEOUT_MS: process.env.BENCH_DISPATCH_TIMEOUT_MS ?? '3000',
 };
 
-const PARTS = ['dispatch', 'enroll', 'audit', 'jobs', 'ssh'] as const;
+const PARTS = ['dispatch', 'enroll', 'throughput', 'audit', 'jobs', 'ssh'] as const;
 const RESULTS_FILE = join(__dirname, 'results', 'latest.json');
 
 async function main(): Promise<void> {
@@ -54,6 +55,7 @@ async function main(): Promise<void> {
   if (parts.includes('audit')) Object.assign(results, await benchAudit());
   if (parts.includes('jobs')) Object.assign(results, await benchJobs());
   if (parts.includes('ssh')) Object.assign(results, await benchSsh());
+  if (parts.includes('throughput')) Object.assign(results, await benchThroughput());
   mkdirSync(join(__dirname, 'results'), { recursive: true });
   writeFileSync(RESULTS_FILE, JSON.stringify(results, null, 2) + '\n');
 }
@@ -149,6 +151,46 @@ async function benchJobs() {
     });
     return { jobs };
   } finally {
+    await portal.close();
+    await destroyTestEnv(env);
+  }
+}
+
+/**
+ * Open-loop load at fixed rates from its own process (bench/load-generator.ts) on one agent: accepted, 429s, failed,
+ * API and createdAt -> finishedAt percentiles and the portal's RSS per rate (bench/throughput.ts).
+ */
+async function benchThroughput() {
+  const env = await createTestEnv(join(__dirname, 'runbooks'));
+  const portal = await startPortal(env, { ...SWARM_PORTAL_ENV, BATON_QUEUE_LIMIT: process.env.BENCH_QUEUE_LIMIT ?? '300' });
+  const swarm = startSwarm(portal.url, 1, 'bench=latency', { namePrefix: 'latency' });
+  try {
+    await swarm.ready;
+    await portal.waitForNodes(swarmNames('latency', 1), 30_000);
+    const seconds = Number(process.env.BENCH_THROUGHPUT_SECONDS ?? 30);
+    const rates = (process.env.BENCH_RATES ?? '25,50,100,150,200,300').split(',').map(Number);
+    await measureRate(portal, 20, 5); // warm-up: caches, JIT, connection pools
+    const perRate = [];
+    for (const rate of rates) {
+      const result = await measureRate(portal, rate, seconds);
+      perRate.push(result);
+      console.log(JSON.stringify(result));
+    }
+    console.table(
+      perRate.map((r) => ({
+        'rate/s': r.rate,
+        sent: r.sent,
+        accepted: r.accepted,
+        '429': r.refused429,
+        failed: r.failed,
+        'API 201 p50/p99 ms': `${r.api201.p50Ms} / ${r.api201.p99Ms}`,
+        'created->finished p50/p99 ms': `${r.createdToFinished.p50Ms} / ${r.createdToFinished.p99Ms}`,
+        'RSS MB': r.portalRssMb,
+      })),
+    );
+    return { throughput: { seconds, rates: perRate } };
+  } finally {
+    swarm.child.kill('SIGTERM');
     await portal.close();
     await destroyTestEnv(env);
   }
