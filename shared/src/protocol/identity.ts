@@ -162,7 +162,9 @@ export function openSealed(boxPrivateKey: string, sealed: Sealed): string {
   });
   const ownPublic = rawOf(createPublicKey(privateKey), 'spki');
   const epk = Buffer.from(sealed.epk, 'base64');
-  const key = sealKey(diffieHellman({ privateKey, publicKey: boxPublicKeyObject(sealed.epk) }), epk, ownPublic);
+  // The sender's key is used once: parsed here, not kept.
+  const senderKey = createPublicKey({ key: Buffer.concat([X25519_SPKI, epk]), format: 'der', type: 'spki' });
+  const key = sealKey(diffieHellman({ privateKey, publicKey: senderKey }), epk, ownPublic);
   const data = Buffer.from(sealed.data, 'base64');
   const decipher = createDecipheriv('aes-256-gcm', key, Buffer.from(sealed.iv, 'base64'));
   decipher.setAuthTag(data.subarray(data.length - 16));
@@ -191,8 +193,17 @@ function sealKey(shared: Buffer, epk: Buffer, recipient: Buffer): Buffer {
   return Buffer.from(hkdfSync('sha256', shared, Buffer.concat([epk, recipient]), SEAL_INFO, 32));
 }
 
+const boxPublicKeys = new Map<string, KeyObject>();
+
+/** The portal seals to the same few hundred node keys over and over: each is parsed once. */
 function boxPublicKeyObject(base64: string): KeyObject {
-  return createPublicKey({ key: Buffer.concat([X25519_SPKI, Buffer.from(base64, 'base64')]), format: 'der', type: 'spki' });
+  let key = boxPublicKeys.get(base64);
+  if (!key) {
+    key = createPublicKey({ key: Buffer.concat([X25519_SPKI, Buffer.from(base64, 'base64')]), format: 'der', type: 'spki' });
+    if (boxPublicKeys.size >= MAX_CACHED_KEYS) boxPublicKeys.clear();
+    boxPublicKeys.set(base64, key);
+  }
+  return key;
 }
 
 function rawPublicKey(publicKey: string): Buffer {
