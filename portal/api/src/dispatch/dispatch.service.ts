@@ -370,12 +370,10 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
       if (ended) this.metrics.watchdogActions.inc({ status: verdict.status });
       if (ended && verdict.status === 'timed_out') this.stopOnNode(run, 'runbook timeout');
     }
-    for (const execution of await this.executions.list({ status: 'running', limit: 1000 })) {
-      if (execution.cancelRequestedAt && now - execution.cancelRequestedAt.getTime() > CANCEL_CONFIRM_MS) {
-        for (const run of await this.executions.nodeRunsOf(execution.id)) {
-          if (!isTerminalNodeRun(run.status))
-            await this.executions.endNodeRun(execution.id, run.id, 'cancelled', 'cancel not confirmed by the node in time');
-        }
+    for (const executionId of await this.executions.cancelsUnconfirmedFor(CANCEL_CONFIRM_MS)) {
+      for (const run of await this.executions.nodeRunsOf(executionId)) {
+        if (!isTerminalNodeRun(run.status))
+          await this.executions.endNodeRun(executionId, run.id, 'cancelled', 'cancel not confirmed by the node in time');
       }
     }
   }

@@ -498,6 +498,15 @@ export class ExecutionsService {
     return row !== undefined;
   }
 
+  /** Running executions whose cancel was asked for longer ago than `ms` (read every second: only those rows). */
+  async cancelsUnconfirmedFor(ms: number): Promise<string[]> {
+    const rows: { id: string }[] = await this.db.query(
+      `SELECT id FROM executions WHERE status = 'running' AND cancel_requested_at < now() - make_interval(secs => $1)`,
+      [ms / 1000],
+    );
+    return rows.map((r) => r.id);
+  }
+
   /** Executions waiting `queued`, on all replicas: what the queue bound (429) is checked against. */
   async queuedCount(): Promise<number> {
     const [{ count }] = await this.db.query(`SELECT count(*)::int AS count FROM executions WHERE status = 'queued'`);
