@@ -269,12 +269,20 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
     const active = new Set<string>();
     let failures = 0;
     let wake: () => void = () => undefined;
-    const onFinished = ({ executionId: id }: { executionId: string }) => id === executionId && wake();
+    // Ends heard in this process carry their status: no need to read them back. Ends on another replica are found
+    // by reading the node runs when the timer wakes the loop instead.
+    const heard = new Map<string, NodeRunStatus>();
+    const onFinished = ({ executionId: id, nodeRunId, status }: { executionId: string; nodeRunId: string; status: NodeRunStatus }) => {
+      if (id !== executionId) return;
+      heard.set(nodeRunId, status);
+      wake();
+    };
     this.executions.events.on('nodeRunFinished', onFinished);
     try {
       for (let round = 0; ; round++) {
-        // A just-created execution cannot have been cancelled yet: skip the database on the first round.
-        const stopReason = round === 0 ? undefined : await this.stopReason(executionId, failures, maxFailures);
+        // A just-claimed execution cannot have been cancelled yet, and with nothing left to start there is nothing
+        // to stop: the database is asked only in between.
+        const stopReason = round === 0 || queue.length === 0 ? undefined : await this.stopReason(executionId, failures, maxFailures);
         while (!stopReason && queue.length > 0 && active.size < concurrency) {
           const run = queue.shift()!;
           active.add(run.id);
@@ -291,9 +299,12 @@ export class DispatchService implements OnApplicationBootstrap, OnApplicationShu
         // Woken by a node run ending in this process; node runs may also end on another replica, hence the timer.
         await new Promise<void>((resolve) => {
           wake = resolve;
+          if (heard.size > 0) resolve();
           setTimeout(resolve, 1000).unref();
         });
-        for (const run of await this.executions.nodeRunsOf(executionId)) {
+        const ended = heard.size > 0 ? [...heard].map(([id, status]) => ({ id, status })) : await this.executions.nodeRunsOf(executionId);
+        heard.clear();
+        for (const run of ended) {
           if (!active.has(run.id) || !isTerminalNodeRun(run.status)) continue;
           active.delete(run.id);
           if (run.status !== 'succeeded') failures++;
