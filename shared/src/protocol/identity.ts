@@ -155,12 +155,7 @@ export function sealTo(boxPublicKey: string, plaintext: string): Sealed {
 
 /** Decrypts what `sealTo` sealed to this key; throws when it was sealed to another key or altered. */
 export function openSealed(boxPrivateKey: string, sealed: Sealed): string {
-  const privateKey = createPrivateKey({
-    key: Buffer.concat([X25519_PKCS8, Buffer.from(boxPrivateKey, 'base64')]),
-    format: 'der',
-    type: 'pkcs8',
-  });
-  const ownPublic = rawOf(createPublicKey(privateKey), 'spki');
+  const { privateKey, ownPublic } = boxKeysOf(boxPrivateKey);
   const epk = Buffer.from(sealed.epk, 'base64');
   // The sender's key is used once: parsed here, not kept.
   const senderKey = createPublicKey({ key: Buffer.concat([X25519_SPKI, epk]), format: 'der', type: 'spki' });
