@@ -12,6 +12,7 @@ import {
   Logger,
   NotFoundException,
   OnApplicationBootstrap,
+  OnApplicationShutdown,
   UnauthorizedException,
   BadRequestException,
   ServiceUnavailableException,
@@ -60,7 +61,7 @@ const DECISIONS: Record<Decision, { from: AgentStatus[]; to: AgentStatus }> = {
 };
 
 @Injectable()
-export class AgentsService implements OnApplicationBootstrap {
+export class AgentsService implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly logger = new Logger(AgentsService.name);
 
   constructor(
@@ -80,6 +81,11 @@ export class AgentsService implements OnApplicationBootstrap {
     if (this.config.fleet.isAutoAcceptOn) {
       this.logger.warn('BATON_AUTO_ACCEPT is on: every agent that asks is accepted without a token. Use it on a laptop only.');
     }
+  }
+
+  /** The authority's system-account connection (opened by the first revocation) goes with the portal. */
+  async onApplicationShutdown(): Promise<void> {
+    await this.authority?.close();
   }
 
   async list(): Promise<AgentView[]> {
