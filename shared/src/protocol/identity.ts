@@ -67,9 +67,14 @@ export function isBoxPublicKey(text: string): boolean {
 
 /** The public key that belongs to a seed (of any NKey kind); throws on a malformed seed. */
 export function publicKeyOfSeed(seed: string): string {
+  return seedKeys(seed).publicKey;
+}
+
+/** A seed's Ed25519 private key for node:crypto, and its public key in the NATS text form of the seed's kind. */
+function seedKeys(seed: string): { privateKey: KeyObject; publicKey: string } {
   const { prefix, buf } = Codec.decodeSeed(new TextEncoder().encode(seed));
   const privateKey = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, buf]), format: 'der', type: 'pkcs8' });
-  return new TextDecoder().decode(Codec.encode(prefix, rawOf(createPublicKey(privateKey), 'spki')));
+  return { privateKey, publicKey: new TextDecoder().decode(Codec.encode(prefix, rawOf(createPublicKey(privateKey), 'spki'))) };
 }
 
 function encodeUserPublicKey(raw: Buffer): string {
@@ -88,9 +93,9 @@ export class IdentitySigner {
   readonly publicKey: string;
 
   constructor(seed: string) {
-    const { prefix, buf } = Codec.decodeSeed(new TextEncoder().encode(seed));
-    this.key = createPrivateKey({ key: Buffer.concat([ED25519_PKCS8, buf]), format: 'der', type: 'pkcs8' });
-    this.publicKey = new TextDecoder().decode(Codec.encode(prefix, rawOf(createPublicKey(this.key), 'spki')));
+    const { privateKey, publicKey } = seedKeys(seed);
+    this.key = privateKey;
+    this.publicKey = publicKey;
   }
 
   /** Base64 Ed25519 signature of the bytes. */
